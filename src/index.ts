@@ -1,0 +1,26 @@
+/** ultraface for Node.js: the detector on onnxruntime-node + sharp, model tools, and the pure core. */
+export {
+  createFaceDetector,
+  type FaceDetector,
+  type FaceDetectorOptions,
+  type ImageInput,
+} from './runtime/node/detector.js';
+export type { ResolvedModel } from './runtime/model-info.js';
+export type { RgbImage } from './core/image.js';
+export * from './core/index.js';
+
+export { buildNetwork } from './model/network.js';
+export type { ModelGraph, GraphNode, ParamSpec } from './model/graph.js';
+export { complexity, type Complexity } from './model/complexity.js';
+export { createModel, detectVersion, type UltrafaceModel } from './model/model.js';
+export type { Weights, WeightTensor } from './model/weights.js';
+export { exportOnnx, type ExportOptions } from './model/onnx/writer.js';
+export { convertWeightsToOnnx, type ConvertOptions } from './model/convert.js';
+export { readWeightsFile, type ImportedWeights } from './model/import/weights-file.js';
+export { readPth } from './model/import/pth.js';
+export {
+  downloadUpstreamWeights,
+  UPSTREAM_WEIGHTS,
+  UPSTREAM_NAMES,
+  type UpstreamName,
+} from './model/import/upstream.js';

@@ -1,0 +1,45 @@
+import { INPUT_SIZES, inputSizeFromDims, type InputSizeName } from '../core/presets.js';
+import { readWeightsFile } from './import/weights-file.js';
+import { createModel, type UltrafaceModel } from './model.js';
+import { exportOnnx } from './onnx/writer.js';
+
+export interface ConvertOptions {
+  /** Network input size of the exported graph (default: the source ONNX's size, else 320). */
+  readonly inputSize?: InputSizeName;
+  /** The size the weights were trained at, for the metadata (default: `inputSize`). */
+  readonly trainedSize?: InputSizeName;
+  /** Decode boxes in the graph (default true). */
+  readonly postprocess?: boolean;
+  /** Fold BatchNorm into the convolutions (default true). */
+  readonly foldBatchNorm?: boolean;
+  /** Where the weights came from, recorded in the model's metadata. */
+  readonly source?: string;
+}
+
+/** Weights file bytes (`.pth` legacy/zip, or ONNX) → an ultraface ONNX model. */
+export function convertWeightsToOnnx(
+  bytes: Uint8Array,
+  options: ConvertOptions = {},
+  sourceName = 'weights file',
+): { onnx: Uint8Array; model: UltrafaceModel; inputSize: InputSizeName } {
+  const imported = readWeightsFile(bytes, sourceName);
+  const model = createModel(imported.weights);
+  const [, , height, width] = imported.onnx?.inputDims ?? [];
+  const sourceSize =
+    typeof width === 'number' && typeof height === 'number'
+      ? inputSizeFromDims(width, height)?.name
+      : undefined;
+  const trainedFromMetadata = imported.onnx?.metadata?.trainedSize;
+  const trained =
+    options.trainedSize ??
+    (trainedFromMetadata && inputSizeFromDims(trainedFromMetadata.width, trainedFromMetadata.height)?.name);
+  const inputSize = options.inputSize ?? sourceSize ?? trained ?? 320;
+  const onnx = exportOnnx(model, {
+    inputSize: INPUT_SIZES[inputSize],
+    trainedSize: INPUT_SIZES[trained ?? inputSize],
+    ...(options.postprocess === undefined ? {} : { postprocess: options.postprocess }),
+    ...(options.foldBatchNorm === undefined ? {} : { foldBatchNorm: options.foldBatchNorm }),
+    ...(options.source === undefined ? {} : { source: options.source }),
+  });
+  return { onnx, model, inputSize };
+}
