@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'E_IMAGE_DECODE' // bytes that are not a decodable image
   | 'E_IMAGE_TOO_LARGE' // an image over the pixel limit (decompression-bomb guard)
   | 'E_FILE_NOT_FOUND' // a path that does not exist
+  | 'E_IO' // a file that could not be written (permissions, disk full, a folder in the way)
   | 'E_MODEL_LOAD' // a model file that cannot be read or does not look like an ultraface model
   | 'E_MODEL_MISSING' // no model given and none available
   | 'E_WEIGHTS_FORMAT' // a weight file (.pth, .onnx) that is malformed or unsupported

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+
+import { UltrafaceError } from '../../core/errors.js';
+import { INPUT_SIZES, inputSizeFromDims, type InputSize } from '../../core/presets.js';
+import { priorCount } from '../../core/priors.js';
+import { complexity } from '../../model/complexity.js';
+import { readWeightsFile } from '../../model/import/weights-file.js';
+import { createModel } from '../../model/model.js';
+import type { CliIo } from '../io.js';
+
+export interface ModelReport {
+  readonly file: string;
+  readonly format: string;
+  readonly net: string;
+  readonly numClasses: number;
+  readonly inputSize: { width: number; height: number } | null;
+  readonly trainedSize: { width: number; height: number } | null;
+  readonly boxes: 'decoded' | 'raw' | null;
+  readonly priors: number | null;
+  readonly params: number;
+  /** Per image at `flopsSize`: the model's input size, or 320x240 for weights without a fixed size. */
+  readonly flops: number;
+  readonly convMacs: number;
+  readonly flopsSize: { width: number; height: number };
+  readonly bytes: number;
+}
+
+/** Reads a model or weights file and describes it (params and FLOPs as SPEC §9.2 counts them). */
+export async function describeModel(file: string): Promise<ModelReport> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (cause) {
+    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read ${file}`, { cause });
+  }
+  const imported = readWeightsFile(bytes, file);
+  const model = createModel(imported.weights);
+  const [, , height, width] = imported.onnx?.inputDims ?? [];
+  const size: InputSize | undefined =
+    typeof width === 'number' && typeof height === 'number' ? inputSizeFromDims(width, height) : undefined;
+  const flopsSize = size ?? INPUT_SIZES[320];
+  const cost = complexity(model.graph, flopsSize.width, flopsSize.height);
+  return {
+    file,
+    format: imported.format,
+    net: model.version,
+    numClasses: model.numClasses,
+    inputSize: size ? { width: size.width, height: size.height } : null,
+    trainedSize: imported.onnx?.metadata?.trainedSize ?? null,
+    boxes: imported.onnx?.boxes ?? null,
+    priors: size ? priorCount(size) : null,
+    params: cost.params,
+    flops: cost.flops,
+    convMacs: cost.convMacs,
+    flopsSize: { width: flopsSize.width, height: flopsSize.height },
+    bytes: bytes.length,
+  };
+}
+
+const millions = (n: number): string => `${(n / 1e6).toFixed(1)} M`;
+
+export async function runInfo(file: string, options: { json?: boolean }, io: CliIo): Promise<number> {
+  const r = await describeModel(file);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(r)}\n`);
+    return 0;
+  }
+  const dims = (s: { width: number; height: number } | null): string =>
+    s ? `${s.width}x${s.height}` : 'any';
+  const lines = [
+    ['file', `${r.file} (${r.format}, ${(r.bytes / 1024).toFixed(0)} KiB)`],
+    ['net', `${r.net}, ${r.numClasses} classes`],
+    ['input', `${dims(r.inputSize)}${r.trainedSize ? ` (trained at ${dims(r.trainedSize)})` : ''}`],
+    [
+      'boxes',
+      r.boxes === null ? 'weights only' : r.boxes === 'decoded' ? 'decoded in the graph' : 'raw regression',
+    ],
+    ['priors', r.priors === null ? '-' : r.priors.toLocaleString('en-US')],
+    ['params', r.params.toLocaleString('en-US')],
+    ['FLOPs', `${millions(r.flops)} at ${dims(r.flopsSize)} (conv MACs ${millions(r.convMacs)})`],
+  ];
+  for (const [key, value] of lines) io.stdout.write(`${`${key}:`.padEnd(8)} ${value}\n`);
+  return 0;
+}

@@ -1,0 +1,71 @@
+import { UltrafaceError } from '../core/errors.js';
+import {
+  inputSizeFromDims,
+  INPUT_SIZES,
+  type InputSize,
+  type InputSizeName,
+  type NetVersion,
+} from '../core/presets.js';
+import type { OnnxModelInfo } from '../model/onnx/reader.js';
+
+/** What the runtime needs to know about a loaded model, resolved once at load. */
+export interface ResolvedModel {
+  readonly inputName: string;
+  readonly inputSize: InputSize;
+  readonly numClasses: number;
+  /** 'decoded': the graph decodes boxes; 'raw': the runtime decodes them with the priors (SPEC §3, B11). */
+  readonly boxes: 'decoded' | 'raw';
+  /** The graph accepts a batch dimension other than 1. */
+  readonly dynamicBatch: boolean;
+  readonly net: NetVersion | undefined;
+}
+
+/**
+ * Checks an ONNX model has the detector's interface (one `[N, 3, H, W]` input; `scores` and `boxes` outputs)
+ * and settles the input size: fixed by the graph, or chosen by `requested` when the graph's H and W are free.
+ */
+export function resolveModel(
+  info: OnnxModelInfo,
+  requested: InputSizeName | undefined,
+  source: string,
+): ResolvedModel {
+  const fail = (what: string): never => {
+    throw new UltrafaceError('E_MODEL_LOAD', `Expected an ultraface detector in ${source} but ${what}`);
+  };
+  for (const name of ['scores', 'boxes']) {
+    if (!info.outputNames.includes(name))
+      fail(`it has no "${name}" output (outputs: ${info.outputNames.join(', ')})`);
+  }
+  const [batch, channels, height, width] = info.inputDims;
+  if (info.inputDims.length !== 4 || channels !== 3) {
+    fail(`its input is [${info.inputDims.join(', ')}], not [N, 3, H, W]`);
+  }
+  if (info.numClasses === undefined || info.numClasses < 2) fail('the number of classes is unknown');
+
+  let inputSize: InputSize;
+  if (typeof width === 'number' && typeof height === 'number') {
+    const fixed = inputSizeFromDims(width, height);
+    if (!fixed) fail(`its input ${width}x${height} is not one of the supported sizes`);
+    if (requested !== undefined && requested !== fixed!.name) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        `Expected inputSize ${fixed!.name} (the model's fixed input is ${width}x${height}) but received ${requested}; ` +
+          `export the model at the size you need with \`ultraface export --input-size ${requested}\``,
+      );
+    }
+    inputSize = fixed!;
+  } else {
+    const trained = info.metadata
+      ? inputSizeFromDims(info.metadata.trainedSize.width, info.metadata.trainedSize.height)
+      : undefined;
+    inputSize = INPUT_SIZES[requested ?? trained?.name ?? 320];
+  }
+  return {
+    inputName: info.inputName,
+    inputSize,
+    numClasses: info.numClasses!,
+    boxes: info.boxes,
+    dynamicBatch: batch !== 1,
+    net: info.metadata?.net,
+  };
+}

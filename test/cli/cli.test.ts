@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import sharp from 'sharp';
+
+import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
+import { imagePath, referenceImages } from '../helpers/vectors.js';
+
+const pth = (name: string): string => sharedPath(`reference/upstream/models/pretrained/version-${name}.pth`);
+
+describe('ultraface CLI', () => {
+  let dir: string;
+  let server: Server;
+  let baseUrl: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ultraface-cli-'));
+    // A local stand-in for GitHub: serves upstream's files by name, and a corrupted copy under /bad/.
+    server = createServer((request, response) => {
+      const match = /^\/(bad\/)?([\w.-]+)$/.exec(request.url ?? '');
+      const path = match && join(sharedPath('reference/upstream/models/pretrained'), match[2]);
+      if (!path || !existsSync(path)) return response.writeHead(404).end();
+      const bytes = readFileSync(path);
+      if (match[1]) bytes[1000] ^= 0xff;
+      response.writeHead(200).end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    baseUrl = `http://127.0.0.1:${address.port}/`;
+  });
+  after(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('info reports params and FLOPs of upstream weights (SPEC §2.7, §9.2)', async () => {
+    const rfb = await runCli(['info', pth('RFB-320')]);
+    assert.equal(rfb.code, 0);
+    assert.match(rfb.stdout, /net: +RFB, 2 classes/);
+    assert.match(rfb.stdout, /params: +276,292/);
+    assert.match(rfb.stdout, /FLOPs: +109\.5 M at 320x240/);
+    const slim = await runCli([
+      'info',
+      '--json',
+      sharedPath('reference/upstream/models/onnx/version-slim-320.onnx'),
+    ]);
+    const report = JSON.parse(slim.stdout) as { params: number; priors: number; boxes: string };
+    assert.deepEqual([report.params, report.priors, report.boxes], [260_188, 4420, 'decoded']);
+  });
+
+  it('imports a .pth and detects with it, as JSON lines and annotated images', async () => {
+    const model = join(dir, 'rfb.onnx');
+    const imported = await runCli(['import', pth('RFB-320'), '--out', model]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const out = join(dir, 'annotated');
+    const detected = await runCli([
+      'detect',
+      imagePath('1.jpg'),
+      imagePath('13.jpg'),
+      '-m',
+      model,
+      '--json',
+      '-o',
+      out,
+    ]);
+    assert.equal(detected.code, 0, detected.stderr);
+    const lines = detected.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; faces: unknown[] });
+    assert.deepEqual(
+      lines.map((l) => l.faces.length),
+      ['1.jpg', '13.jpg'].map((n) => referenceImages[n].onnx_RFB_320_detections.length),
+    );
+    assert.deepEqual(readdirSync(out).sort(), ['1.jpg', '13.jpg']);
+    const meta = await sharp(join(out, '1.jpg')).metadata();
+    assert.deepEqual([meta.width, meta.height], [720, 478]);
+  });
+
+  it('downloads upstream weights, checking the pinned SHA-256', async () => {
+    const model = join(dir, 'slim.onnx');
+    const ok = await runCli(['import', '--upstream', 'slim-320', '--upstream-url', baseUrl, '--out', model]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok(existsSync(model));
+
+    const bad = join(dir, 'bad.onnx');
+    const corrupted = await runCli([
+      'import',
+      '--upstream',
+      'slim-320',
+      '--upstream-url',
+      `${baseUrl}bad/`,
+      '--out',
+      bad,
+    ]);
+    assert.equal(corrupted.code, 1);
+    assert.match(corrupted.stderr, /E_DOWNLOAD: Expected SHA-256 cd24abce/);
+    assert.ok(!existsSync(bad));
+    const missing = await runCli([
+      'import',
+      '--upstream',
+      'RFB-640',
+      '--upstream-url',
+      `${baseUrl}nothing/`,
+      '--out',
+      bad,
+    ]);
+    assert.match(missing.stderr, /E_DOWNLOAD/);
+    const expected = createHash('sha256')
+      .update(readFileSync(pth('slim-320')))
+      .digest('hex');
+    assert.equal(expected, 'cd24abce45da5dbc7cfd8167cd3d5f955382dfc9d9ae9459f0026abd3c2e38a4');
+  });
+
+  it('export changes input size and variant', async () => {
+    const source = join(dir, 'rfb.onnx');
+    await runCli(['import', pth('RFB-320'), '--out', source]);
+    const raw = join(dir, 'rfb-640-raw.onnx');
+    const exported = await runCli(['export', source, '--input-size', '640', '--raw', '--out', raw]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const info = JSON.parse((await runCli(['info', '--json', raw])).stdout) as {
+      priors: number;
+      boxes: string;
+    };
+    assert.deepEqual([info.priors, info.boxes], [17_640, 'raw']);
+  });
+
+  it('explains how to get a model when --model is missing, and rejects bad flags', async () => {
+    const noModel = await runCli(['detect', imagePath('1.jpg')]);
+    assert.equal(noModel.code, 1);
+    assert.match(noModel.stderr, /E_MODEL_MISSING: .*ultraface import --upstream RFB-320/);
+    const badThreshold = await runCli(['detect', imagePath('1.jpg'), '--threshold', 'high']);
+    assert.notEqual(badThreshold.code, 0);
+    assert.match(badThreshold.stderr, /"high" is not a number/);
+    const badSize = await runCli([
+      'import',
+      pth('RFB-320'),
+      '--out',
+      join(dir, 'x.onnx'),
+      '--input-size',
+      '300',
+    ]);
+    assert.notEqual(badSize.code, 0);
+    const missingFile = await runCli(['detect', join(dir, 'nope.jpg'), '-m', join(dir, 'rfb.onnx')]);
+    assert.match(missingFile.stderr, /E_FILE_NOT_FOUND/);
+  });
+});
