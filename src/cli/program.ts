@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { INPUT_SIZE_NAMES, isInputSizeName, type InputSizeName } from '../core/presets.js';
@@ -34,7 +36,9 @@ const inputSizeOption = (): Option =>
  * through `setExitCode`, so the program can be driven in tests without spawning a process.
  */
 export function createProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   const program = new Command('ultraface')
+    .version(version)
     .description('Ultra-light face detection: detect, import upstream weights, export ONNX, inspect models')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
