@@ -135,3 +135,15 @@ export function nodeParams(node: GraphNode): ParamSpec[] {
       return [];
   }
 }
+
+/** The BatchNorm node that directly follows each conv, by conv name (every BN of these nets follows a conv). */
+export function convBatchNormPairs(graph: ModelGraph): Map<string, BatchNormNode> {
+  const pairs = new Map<string, BatchNormNode>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'batchnorm') continue;
+    const producer = graph.nodes.find((n) => n.output === node.input);
+    if (producer?.op !== 'conv') throw new Error(`${node.name} does not follow a conv`);
+    pairs.set(producer.name, node);
+  }
+  return pairs;
+}

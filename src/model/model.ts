@@ -1,6 +1,6 @@
 import { UltrafaceError } from '../core/errors.js';
 import type { NetVersion } from '../core/presets.js';
-import type { ModelGraph } from './graph.js';
+import { convBatchNormPairs, type ModelGraph } from './graph.js';
 import { buildNetwork } from './network.js';
 import { elementCount, type WeightTensor, type Weights } from './weights.js';
 
@@ -36,17 +36,15 @@ export function detectNumClasses(weights: Weights): number {
  */
 export function unfoldBatchNorm(graph: ModelGraph, weights: Weights): Weights {
   const out = new Map(weights);
-  for (const node of graph.nodes) {
-    if (node.op !== 'batchnorm' || weights.has(`${node.name}.running_var`)) continue;
-    const conv = graph.nodes.find((n) => n.output === node.input);
-    const foldedBias = conv && weights.get(`${conv.name}.bias`);
-    if (conv?.op !== 'conv' || conv.bias || !foldedBias) continue;
-    const c = node.channels;
-    out.delete(`${conv.name}.bias`);
-    out.set(`${node.name}.weight`, { shape: [c], data: new Float32Array(c).fill(1) });
-    out.set(`${node.name}.bias`, foldedBias);
-    out.set(`${node.name}.running_mean`, { shape: [c], data: new Float32Array(c) });
-    out.set(`${node.name}.running_var`, { shape: [c], data: new Float32Array(c).fill(1 - node.eps) });
+  for (const [convName, bn] of convBatchNormPairs(graph)) {
+    const foldedBias = weights.get(`${convName}.bias`);
+    if (weights.has(`${bn.name}.running_var`) || !foldedBias) continue;
+    const c = bn.channels;
+    out.delete(`${convName}.bias`);
+    out.set(`${bn.name}.weight`, { shape: [c], data: new Float32Array(c).fill(1) });
+    out.set(`${bn.name}.bias`, foldedBias);
+    out.set(`${bn.name}.running_mean`, { shape: [c], data: new Float32Array(c) });
+    out.set(`${bn.name}.running_var`, { shape: [c], data: new Float32Array(c).fill(1 - bn.eps) });
   }
   return out;
 }

@@ -1,8 +1,8 @@
-import { generatePriors, priorCount as priorCountOf } from '../../core/priors.js';
 import { CENTER_VARIANCE, SIZE_VARIANCE, type InputSize, type NetVersion } from '../../core/presets.js';
-import type { BatchNormNode, ConvNode, ModelGraph } from '../graph.js';
-import type { WeightTensor, Weights } from '../weights.js';
-import { AttributeType, onnx, TensorDataType, type OnnxTypes } from './proto.js';
+import { generatePriors } from '../../core/priors.js';
+import { convBatchNormPairs, type BatchNormNode, type ConvNode, type ModelGraph } from '../graph.js';
+import type { Weights } from '../weights.js';
+import { OnnxGraphBuilder } from './builder.js';
 import { MODEL_METADATA_KEY, type ModelMetadata } from './metadata.js';
 
 export interface ExportOptions {
@@ -10,7 +10,7 @@ export interface ExportOptions {
   readonly inputSize: InputSize;
   /** Size the weights were trained at, recorded in the metadata (default: `inputSize`). */
   readonly trainedSize?: InputSize;
-  /** Append softmax + box decoding so `boxes` are normalized corners (default true). Scores are always softmaxed. */
+  /** Append box decoding so `boxes` are normalized corners (default true). Scores are always softmaxed. */
   readonly postprocess?: boolean;
   /** Fold BatchNorm into the preceding convolutions (default true): fewer nodes, same outputs. */
   readonly foldBatchNorm?: boolean;
@@ -26,43 +26,9 @@ export interface ExportableModel {
   readonly weights: Weights;
 }
 
-type Attribute = OnnxTypes.IAttributeProto;
-
-const ints = (name: string, values: number[]): Attribute => ({
-  name,
-  type: AttributeType.INTS,
-  ints: values,
-});
-const int = (name: string, value: number): Attribute => ({ name, type: AttributeType.INT, i: value });
-const float = (name: string, value: number): Attribute => ({ name, type: AttributeType.FLOAT, f: value });
-
-function floatTensor(name: string, dims: readonly number[], data: Float32Array): OnnxTypes.ITensorProto {
-  // raw_data is little-endian; copy so the proto owns its bytes whatever the source buffer is.
-  const raw = new Uint8Array(data.byteLength);
-  new Float32Array(raw.buffer).set(data);
-  return { name, dims: [...dims], dataType: TensorDataType.FLOAT, rawData: raw };
-}
-
-function int64Tensor(name: string, values: number[]): OnnxTypes.ITensorProto {
-  return { name, dims: [values.length], dataType: TensorDataType.INT64, int64Data: values };
-}
-
-function valueInfo(name: string, dims: (number | string)[]): OnnxTypes.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: TensorDataType.FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-      },
-    },
-  };
-}
-
 function floatData(weights: Weights, name: string): Float32Array {
-  const tensor: WeightTensor | undefined = weights.get(name);
-  if (!tensor || !(tensor.data instanceof Float32Array))
-    throw new Error(`exportOnnx: missing float tensor ${name}`);
+  const tensor = weights.get(name);
+  if (!(tensor?.data instanceof Float32Array)) throw new Error(`exportOnnx: missing float tensor ${name}`);
   return tensor.data;
 }
 
@@ -70,7 +36,7 @@ function floatData(weights: Weights, name: string): Float32Array {
  * Conv weights and bias with the following BatchNorm folded in:
  * w' = w · γ / √(σ² + ε), b' = (b − μ) · γ / √(σ² + ε) + β, computed in float64.
  */
-function foldConvBn(
+export function foldConvBatchNorm(
   conv: ConvNode,
   bn: BatchNormNode,
   weights: Weights,
@@ -102,134 +68,94 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
   const { graph, weights } = model;
   const size = options.inputSize;
   const postprocess = options.postprocess ?? true;
-  const foldBatchNorm = options.foldBatchNorm ?? true;
   const opset = options.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`exportOnnx: opset ${opset} < 13`);
 
-  const nodes: OnnxTypes.INodeProto[] = [];
-  const initializers: OnnxTypes.ITensorProto[] = [];
-  const node = (
-    opType: string,
-    input: string[],
-    output: string,
-    name: string,
-    attribute: Attribute[] = [],
-  ): void => {
-    nodes.push({ opType, input, output: [output], name, attribute });
-  };
-  const addFloat = (name: string, dims: readonly number[], data: Float32Array): string => {
-    initializers.push(floatTensor(name, dims, data));
-    return name;
-  };
-  const addParam = (name: string): string =>
-    addFloat(name, weights.get(name)!.shape, floatData(weights, name));
-
-  // With folding, a BN's output is renamed to its conv's output; `alias` maps graph tensor names to ONNX names.
-  const alias = new Map<string, string>();
+  const b = new OnnxGraphBuilder();
+  const param = (name: string): string => b.float(name, weights.get(name)!.shape, floatData(weights, name));
+  // With folding, each BN disappears and its output is an alias of its conv's output.
+  const folded =
+    (options.foldBatchNorm ?? true) ? convBatchNormPairs(graph) : new Map<string, BatchNormNode>();
+  const alias = new Map([...folded].map(([conv, bn]) => [bn.output, conv]));
   const tensor = (name: string): string => alias.get(name) ?? name;
-  const foldedInto = new Map<string, BatchNormNode>();
-  if (foldBatchNorm) {
-    for (const n of graph.nodes) {
-      if (n.op !== 'batchnorm') continue;
-      const producer = graph.nodes.find((c) => c.output === n.input);
-      if (producer?.op !== 'conv') throw new Error(`exportOnnx: ${n.name} does not follow a conv`);
-      foldedInto.set(producer.name, n);
-      alias.set(n.output, producer.output);
-    }
-  }
 
   for (const n of graph.nodes) {
     switch (n.op) {
       case 'conv': {
-        const attrs = [
-          ints('kernel_shape', [n.kernel, n.kernel]),
-          ints('strides', [n.stride, n.stride]),
-          ints('pads', [n.padding, n.padding, n.padding, n.padding]),
-          ints('dilations', [n.dilation, n.dilation]),
-          int('group', n.groups),
-        ];
-        const bn = foldedInto.get(n.name);
-        let inputs: string[];
+        const bn = folded.get(n.name);
+        let params: string[];
         if (bn) {
-          const folded = foldConvBn(n, bn, weights);
-          const shape = weights.get(`${n.name}.weight`)!.shape;
-          inputs = [
-            addFloat(`${n.name}.weight`, shape, folded.weight),
-            addFloat(`${n.name}.bias`, [n.outChannels], folded.bias),
+          const { weight, bias } = foldConvBatchNorm(n, bn, weights);
+          params = [
+            b.float(`${n.name}.weight`, weights.get(`${n.name}.weight`)!.shape, weight),
+            b.float(`${n.name}.bias`, [n.outChannels], bias),
           ];
         } else {
-          inputs = [addParam(`${n.name}.weight`), ...(n.bias ? [addParam(`${n.name}.bias`)] : [])];
+          params = [param(`${n.name}.weight`), ...(n.bias ? [param(`${n.name}.bias`)] : [])];
         }
-        node('Conv', [tensor(n.input), ...inputs], n.output, n.name, attrs);
+        b.node('Conv', [tensor(n.input), ...params], n.output, {
+          kernel_shape: [n.kernel, n.kernel],
+          strides: [n.stride, n.stride],
+          pads: [n.padding, n.padding, n.padding, n.padding],
+          dilations: [n.dilation, n.dilation],
+          group: n.groups,
+        });
         break;
       }
       case 'batchnorm':
-        if (foldBatchNorm) break;
-        node(
+        if (alias.has(n.output)) break;
+        b.node(
           'BatchNormalization',
           [
             tensor(n.input),
-            ...['weight', 'bias', 'running_mean', 'running_var'].map((s) => addParam(`${n.name}.${s}`)),
+            ...['weight', 'bias', 'running_mean', 'running_var'].map((s) => param(`${n.name}.${s}`)),
           ],
           n.output,
-          n.name,
-          [float('epsilon', n.eps), float('momentum', 1 - n.momentum)],
+          { epsilon: { float: n.eps }, momentum: { float: 1 - n.momentum } },
         );
         break;
       case 'relu':
-        node('Relu', [tensor(n.input)], n.output, n.name);
+        b.node('Relu', [tensor(n.input)], n.output);
         break;
       case 'add':
-        node('Add', n.inputs.map(tensor), n.output, n.name);
+        b.node('Add', n.inputs.map(tensor), n.output);
         break;
       case 'concat':
-        node('Concat', n.inputs.map(tensor), n.output, n.name, [int('axis', n.axis)]);
+        b.node('Concat', n.inputs.map(tensor), n.output, { axis: n.axis });
         break;
       case 'head_flatten': {
         // [N, A·K, H, W] → [N, H, W, A·K] → [N, H·W·A, K] (SPEC §2.5)
-        node('Transpose', [tensor(n.input)], `${n.output}.nhwc`, `${n.name}.transpose`, [
-          ints('perm', [0, 2, 3, 1]),
-        ]);
-        const shape = `${n.name}.shape`;
-        initializers.push(int64Tensor(shape, [0, -1, n.valuesPerPrior]));
-        node('Reshape', [`${n.output}.nhwc`, shape], n.output, `${n.name}.reshape`);
+        const nhwc = b.node('Transpose', [tensor(n.input)], `${n.output}.nhwc`, { perm: [0, 2, 3, 1] });
+        b.node('Reshape', [nhwc, b.ints([0, -1, n.valuesPerPrior])], n.output);
         break;
       }
     }
   }
 
   const { confidences, locations } = graph.outputs;
-  node('Softmax', [tensor(confidences)], 'scores', 'scores', [int('axis', 2)]);
-  if (postprocess) appendBoxDecoding(size, tensor(locations), node, addFloat, initializers);
-  else node('Identity', [tensor(locations)], 'boxes', 'boxes');
+  b.node('Softmax', [tensor(confidences)], 'scores', { axis: 2 });
+  if (postprocess) appendBoxDecoding(b, size, tensor(locations));
+  else b.node('Identity', [tensor(locations)], 'boxes');
 
-  const priorCount = priorCountOf(size);
+  const priorCount = generatePriors(size).length / 4;
+  b.input('input', ['batch', 3, size.height, size.width]);
+  b.output('scores', ['batch', priorCount, graph.numClasses]);
+  b.output('boxes', ['batch', priorCount, 4]);
+  const trained = options.trainedSize ?? size;
   const metadata: ModelMetadata = {
     format: 1,
     net: model.version,
     numClasses: graph.numClasses,
     inputSize: { width: size.width, height: size.height },
-    trainedSize: { width: (options.trainedSize ?? size).width, height: (options.trainedSize ?? size).height },
+    trainedSize: { width: trained.width, height: trained.height },
     boxes: postprocess ? 'decoded' : 'raw',
     ...(options.source === undefined ? {} : { source: options.source }),
   };
-  const proto: OnnxTypes.IModelProto = {
-    irVersion: 8,
-    producerName: 'ultraface',
-    opsetImport: [{ domain: '', version: opset }],
-    metadataProps: [{ key: MODEL_METADATA_KEY, value: JSON.stringify(metadata) }],
-    graph: {
-      name: `ultraface-${model.version}-${size.width}x${size.height}`,
-      node: nodes,
-      initializer: initializers,
-      input: [valueInfo('input', ['batch', 3, size.height, size.width])],
-      output: [
-        valueInfo('scores', ['batch', priorCount, graph.numClasses]),
-        valueInfo('boxes', ['batch', priorCount, 4]),
-      ],
-    },
-  };
-  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(proto)).finish();
+  return b.build({
+    name: `ultraface-${model.version}-${size.width}x${size.height}`,
+    opset,
+    metadata: { [MODEL_METADATA_KEY]: JSON.stringify(metadata) },
+  });
 }
 
 /**
@@ -237,13 +163,7 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
  * cxcy = loc[..., :2] · 0.1 · prior_wh + prior_cxy; wh = exp(loc[..., 2:] · 0.2) · prior_wh;
  * boxes = concat(cxcy − wh / 2, cxcy + wh / 2).
  */
-function appendBoxDecoding(
-  size: InputSize,
-  locations: string,
-  node: (opType: string, input: string[], output: string, name: string, attribute?: Attribute[]) => void,
-  addFloat: (name: string, dims: readonly number[], data: Float32Array) => string,
-  initializers: OnnxTypes.ITensorProto[],
-): void {
+function appendBoxDecoding(b: OnnxGraphBuilder, size: InputSize, locations: string): void {
   const priors = generatePriors(size); // [P, 4] cx, cy, w, h
   const count = priors.length / 4;
   const centers = new Float32Array(count * 2);
@@ -252,30 +172,24 @@ function appendBoxDecoding(
     centers.set(priors.subarray(p * 4, p * 4 + 2), p * 2);
     sizes.set(priors.subarray(p * 4 + 2, p * 4 + 4), p * 2);
   }
-  const priorCxCy = addFloat('priors.cxcy', [1, count, 2], centers);
-  const priorWh = addFloat('priors.wh', [1, count, 2], sizes);
-  const scalar = (name: string, value: number): string => addFloat(name, [], Float32Array.of(value));
-  const centerVariance = scalar('center_variance', CENTER_VARIANCE);
-  const sizeVariance = scalar('size_variance', SIZE_VARIANCE);
-  const two = scalar('two', 2);
-  initializers.push(int64Tensor('slice.axes', [2]));
-
-  node('Slice', [locations, 'slice.xy.starts', 'slice.xy.ends', 'slice.axes'], 'loc.xy', 'decode.slice_xy');
-  node('Slice', [locations, 'slice.wh.starts', 'slice.wh.ends', 'slice.axes'], 'loc.wh', 'decode.slice_wh');
-  initializers.push(
-    int64Tensor('slice.xy.starts', [0]),
-    int64Tensor('slice.xy.ends', [2]),
-    int64Tensor('slice.wh.starts', [2]),
-    int64Tensor('slice.wh.ends', [4]),
+  const priorCxCy = b.float('priors.cxcy', [1, count, 2], centers);
+  const priorWh = b.float('priors.wh', [1, count, 2], sizes);
+  const axis = b.ints([2]);
+  const xy = b.node('Slice', [locations, b.ints([0]), b.ints([2]), axis], 'decode.loc_xy');
+  const wh = b.node('Slice', [locations, b.ints([2]), b.ints([4]), axis], 'decode.loc_wh');
+  const xyScaled = b.node('Mul', [xy, b.scalar(CENTER_VARIANCE)], 'decode.xy_scaled');
+  const cxcy = b.node(
+    'Add',
+    [b.node('Mul', [xyScaled, priorWh], 'decode.xy_offset'), priorCxCy],
+    'decode.cxcy',
   );
-  node('Mul', ['loc.xy', centerVariance], 'decode.xy_scaled', 'decode.xy_scale');
-  node('Mul', ['decode.xy_scaled', priorWh], 'decode.xy_offset', 'decode.xy_offset');
-  node('Add', ['decode.xy_offset', priorCxCy], 'decode.cxcy', 'decode.cxcy');
-  node('Mul', ['loc.wh', sizeVariance], 'decode.wh_scaled', 'decode.wh_scale');
-  node('Exp', ['decode.wh_scaled'], 'decode.wh_exp', 'decode.wh_exp');
-  node('Mul', ['decode.wh_exp', priorWh], 'decode.wh', 'decode.wh');
-  node('Div', ['decode.wh', two], 'decode.half_wh', 'decode.half_wh');
-  node('Sub', ['decode.cxcy', 'decode.half_wh'], 'decode.x1y1', 'decode.x1y1');
-  node('Add', ['decode.cxcy', 'decode.half_wh'], 'decode.x2y2', 'decode.x2y2');
-  node('Concat', ['decode.x1y1', 'decode.x2y2'], 'boxes', 'boxes', [int('axis', 2)]);
+  const expWh = b.node(
+    'Exp',
+    [b.node('Mul', [wh, b.scalar(SIZE_VARIANCE)], 'decode.wh_scaled')],
+    'decode.wh_exp',
+  );
+  const halfWh = b.node('Div', [b.node('Mul', [expWh, priorWh], 'decode.wh'), b.scalar(2)], 'decode.half_wh');
+  const x1y1 = b.node('Sub', [cxcy, halfWh], 'decode.x1y1');
+  const x2y2 = b.node('Add', [cxcy, halfWh], 'decode.x2y2');
+  b.node('Concat', [x1y1, x2y2], 'boxes', { axis: 2 });
 }
