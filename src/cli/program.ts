@@ -68,6 +68,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       .requiredOption('-o, --out <file>', 'the ONNX file to write')
       .addOption(inputSizeOption())
       .option('--raw', 'leave box decoding out of the graph (boxes = raw SSD regression)')
+      .option('--dynamic-size', 'leave the input height and width free (needs --raw; for aspect-keeping use)')
       .option('--no-fold-bn', 'keep BatchNorm nodes instead of folding them into the convolutions');
 
   convertCommand(

@@ -10,8 +10,8 @@ export const NET_VERSIONS: readonly NetVersion[] = ['slim', 'RFB'];
 export type InputSizeName = 128 | 160 | 320 | 480 | 640 | 1280;
 export const INPUT_SIZE_NAMES: readonly InputSizeName[] = [128, 160, 320, 480, 640, 1280];
 
-export interface InputSize {
-  readonly name: InputSizeName;
+/** A network input size with the feature-map sizes of its four detection levels. */
+export interface NetworkSize {
   /** Network input width and height in pixels. */
   readonly width: number;
   readonly height: number;
@@ -19,6 +19,11 @@ export interface InputSize {
   readonly featureWidths: readonly [number, number, number, number];
   /** Feature-map heights of levels 0..3. */
   readonly featureHeights: readonly [number, number, number, number];
+}
+
+/** One of upstream's six named sizes. */
+export interface InputSize extends NetworkSize {
+  readonly name: InputSizeName;
 }
 
 function inputSize(
@@ -70,6 +75,24 @@ export const DEFAULT_CANDIDATE_SIZE = 200;
 
 export function isInputSizeName(value: unknown): value is InputSizeName {
   return typeof value === 'number' && (INPUT_SIZE_NAMES as readonly number[]).includes(value);
+}
+
+/**
+ * Any input size, for models with free spatial dimensions (aspect-keeping evaluation protocols): each level
+ * halves the previous one rounding up, exactly as the stride-2 convolutions do, which is also how the six
+ * upstream tables were made (SPEC §4.2). Largest side 4096.
+ */
+export function networkSize(width: number, height: number): NetworkSize {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`networkSize: ${width}x${height} is not a positive integer size`);
+  }
+  const chain = (n: number): [number, number, number, number] => {
+    const l0 = Math.ceil(Math.ceil(Math.ceil(n / 2) / 2) / 2);
+    const l1 = Math.ceil(l0 / 2);
+    const l2 = Math.ceil(l1 / 2);
+    return [l0, l1, l2, Math.ceil(l2 / 2)];
+  };
+  return Object.freeze({ width, height, featureWidths: chain(width), featureHeights: chain(height) });
 }
 
 /** The preset whose network input is exactly `width` x `height`, if any. */

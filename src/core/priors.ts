@@ -1,4 +1,4 @@
-import { MIN_BOXES, type InputSize } from './presets.js';
+import { MIN_BOXES, type NetworkSize } from './presets.js';
 
 /**
  * SSD priors for one input size, bit-exact with upstream `generate_priors` (SPEC §4.1):
@@ -6,7 +6,7 @@ import { MIN_BOXES, type InputSize } from './presets.js';
  *
  * @returns [P, 4] flattened: cx, cy, w, h, normalized. Order: level, row, column, min box.
  */
-export function generatePriors(size: InputSize): Float32Array {
+export function generatePriors(size: NetworkSize): Float32Array {
   const count = priorCount(size);
   const priors = new Float32Array(count * 4);
   let p = 0;
@@ -29,7 +29,7 @@ export function generatePriors(size: InputSize): Float32Array {
 }
 
 /** Number of priors (= network outputs) for an input size: Σ fw·fh·anchors over the 4 levels. */
-export function priorCount(size: InputSize): number {
+export function priorCount(size: NetworkSize): number {
   let count = 0;
   for (let level = 0; level < 4; level++) {
     count += size.featureWidths[level] * size.featureHeights[level] * MIN_BOXES[level].length;

@@ -10,6 +10,8 @@ export interface ConvertOptions {
   readonly trainedSize?: InputSizeName;
   /** Decode boxes in the graph (default true). */
   readonly postprocess?: boolean;
+  /** Leave the input's height and width free; needs `postprocess: false` (default false). */
+  readonly dynamicInputSize?: boolean;
   /** Fold BatchNorm into the convolutions (default true). */
   readonly foldBatchNorm?: boolean;
   /** Where the weights came from, recorded in the model's metadata. */
@@ -39,6 +41,7 @@ export function convertWeightsToOnnx(
     trainedSize: INPUT_SIZES[trained ?? inputSize],
     ...(options.postprocess === undefined ? {} : { postprocess: options.postprocess }),
     ...(options.foldBatchNorm === undefined ? {} : { foldBatchNorm: options.foldBatchNorm }),
+    ...(options.dynamicInputSize === undefined ? {} : { dynamicInputSize: options.dynamicInputSize }),
     ...(options.source === undefined ? {} : { source: options.source }),
   });
   return { onnx, model, inputSize };

@@ -11,7 +11,10 @@ import type { OnnxModelInfo } from '../model/onnx/reader.js';
 /** What the runtime needs to know about a loaded model, resolved once at load. */
 export interface ResolvedModel {
   readonly inputName: string;
+  /** The size images are stretched to (the fixed input, or the chosen preset for a model with free H and W). */
   readonly inputSize: InputSize;
+  /** The graph's height and width are free: any input size works (its boxes are then raw, decoded here). */
+  readonly dynamicSize: boolean;
   readonly numClasses: number;
   /** 'decoded': the graph decodes boxes; 'raw': the runtime decodes them with the priors (SPEC §3, B11). */
   readonly boxes: 'decoded' | 'raw';
@@ -55,6 +58,7 @@ export function resolveModel(
     }
     inputSize = fixed!;
   } else {
+    if (info.boxes !== 'raw') fail('its input size is free while its graph decodes boxes with fixed priors');
     const trained = info.metadata
       ? inputSizeFromDims(info.metadata.trainedSize.width, info.metadata.trainedSize.height)
       : undefined;
@@ -65,6 +69,7 @@ export function resolveModel(
     inputSize,
     numClasses: info.numClasses!,
     boxes: info.boxes,
+    dynamicSize: typeof width !== 'number' || typeof height !== 'number',
     dynamicBatch: batch !== 1,
     net: info.metadata?.net,
   };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { generatePriors, priorCount } from '../../src/core/priors.js';
-import { INPUT_SIZES, INPUT_SIZE_NAMES, MIN_BOXES } from '../../src/core/presets.js';
+import { INPUT_SIZES, INPUT_SIZE_NAMES, MIN_BOXES, networkSize } from '../../src/core/presets.js';
 import { sharedPath } from '../helpers/shared.js';
 
 interface PriorsJsonSize {
@@ -50,4 +50,19 @@ describe('generatePriors', () => {
       assert.equal(countClamped(size), ref.clamped_values);
     });
   }
+});
+
+describe('networkSize', () => {
+  it('reproduces the six upstream feature-map tables', () => {
+    for (const name of INPUT_SIZE_NAMES) {
+      const preset = INPUT_SIZES[name];
+      const derived = networkSize(preset.width, preset.height);
+      assert.deepEqual(derived.featureWidths, preset.featureWidths);
+      assert.deepEqual(derived.featureHeights, preset.featureHeights);
+    }
+  });
+  it('gives as many priors as the network has outputs for odd sizes', () => {
+    assert.equal(priorCount(networkSize(416, 416)), 52 * 52 * 3 + 26 * 26 * 2 + 13 * 13 * 2 + 7 * 7 * 3);
+    assert.deepEqual(networkSize(641, 359).featureWidths, [81, 41, 21, 11]);
+  });
 });

@@ -104,6 +104,30 @@ describe('createFaceDetector on the 24 upstream images (SPEC §8.5 detect_imgs_o
     }
   });
 
+  it('keeps the aspect ratio on a model with free input size ({ longestSide }, original)', async () => {
+    const file = upstreamOnnx('version-RFB-320.onnx');
+    const fixed = await make(convertWeightsToOnnx(file).onnx);
+    const dynamic = convertWeightsToOnnx(file, { postprocess: false, dynamicInputSize: true }).onnx;
+    const fitted = await make(dynamic, { resize: { longestSide: 320 } });
+    assert.equal(fitted.model.dynamicSize, true);
+    // 1024x768 photos fit 320x240 exactly, so both paths see the same pixels.
+    for (const name of ['3.jpg', '9.jpg']) {
+      const a = await fixed.detect(imagePath(name));
+      const b = await fitted.detect(imagePath(name));
+      assert.equal(b.length, a.length);
+      b.forEach((d, k) => {
+        assert.ok(iou(d.box, a[k]!.box) > 0.999 && Math.abs(d.score - a[k]!.score) < 1e-5);
+      });
+    }
+    const original = await make(dynamic, { resize: 'original' });
+    const [small, large] = await original.detectBatch([imagePath('13.jpg'), imagePath('17.jpg')]);
+    assert.ok(small!.length > 0 && large!.length > 0);
+    await assert.rejects(
+      createFaceDetector({ model: convertWeightsToOnnx(file).onnx, resize: 'original' }),
+      (e: unknown) => isUltrafaceError(e, 'E_INVALID_OPTION') && /--dynamic-size/.test(e.message),
+    );
+  });
+
   it('detect and detectBatch agree; raw RGB input gives the same faces as the file', async () => {
     const detector = await make(upstreamOnnx('version-RFB-320.onnx'));
     const single = await detector.detect(imagePath('1.jpg'));

@@ -15,6 +15,8 @@ export interface ConvertCommandOptions {
   readonly inputSize?: InputSizeName;
   /** Leave box decoding out of the graph (`boxes` = raw regression). */
   readonly raw?: boolean;
+  /** Leave the input height and width free (with `raw`). */
+  readonly dynamicSize?: boolean;
   /** Keep BatchNorm nodes instead of folding them. */
   readonly foldBn?: boolean;
 }
@@ -42,6 +44,12 @@ export async function runConvert(
       'Expected either a weights file or --upstream NAME, not both or neither',
     );
   }
+  if (options.dynamicSize && !options.raw) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      'Expected --raw with --dynamic-size: priors depend on the input size',
+    );
+  }
   let bytes: Uint8Array;
   let source: string;
   let trainedSize: InputSizeName | undefined;
@@ -63,6 +71,7 @@ export async function runConvert(
       ...(options.inputSize === undefined ? {} : { inputSize: options.inputSize }),
       ...(trainedSize === undefined ? {} : { trainedSize }),
       postprocess: !options.raw,
+      dynamicInputSize: options.dynamicSize ?? false,
       foldBatchNorm: options.foldBn ?? true,
       source,
     },
@@ -70,7 +79,7 @@ export async function runConvert(
   );
   await writeFileAtomic(options.out, onnx);
   io.stderr.write(
-    `Wrote ${options.out}: ${model.version} at ${inputSize} input, ` +
+    `Wrote ${options.out}: ${model.version} at ${options.dynamicSize ? 'any' : inputSize} input, ` +
       `${options.raw ? 'raw box regression' : 'decoded boxes'}, ${(onnx.length / 1024).toFixed(0)} KiB\n`,
   );
   return 0;

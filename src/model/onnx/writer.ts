@@ -14,6 +14,11 @@ export interface ExportOptions {
   readonly postprocess?: boolean;
   /** Fold BatchNorm into the preceding convolutions (default true): fewer nodes, same outputs. */
   readonly foldBatchNorm?: boolean;
+  /**
+   * Leave the input's height and width free (default false), for aspect-keeping evaluation. Needs
+   * `postprocess: false`: priors depend on the size, so the runtime decodes boxes.
+   */
+  readonly dynamicInputSize?: boolean;
   /** ONNX opset, ≥ 13 (default 17). */
   readonly opset?: number;
   /** Free-form producer note stored in the metadata (e.g. where the weights came from). */
@@ -69,7 +74,9 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
   const size = options.inputSize;
   const postprocess = options.postprocess ?? true;
   const opset = options.opset ?? 17;
+  const dynamic = options.dynamicInputSize ?? false;
   if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`exportOnnx: opset ${opset} < 13`);
+  if (dynamic && postprocess) throw new RangeError('exportOnnx: a dynamic input size needs postprocess: false');
 
   const b = new OnnxGraphBuilder();
   const param = (name: string): string => b.float(name, weights.get(name)!.shape, floatData(weights, name));
@@ -137,8 +144,8 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
   if (postprocess) appendBoxDecoding(b, size, tensor(locations));
   else b.node('Identity', [tensor(locations)], 'boxes');
 
-  const priorCount = generatePriors(size).length / 4;
-  b.input('input', ['batch', 3, size.height, size.width]);
+  const priorCount = dynamic ? 'priors' : generatePriors(size).length / 4;
+  b.input('input', dynamic ? ['batch', 3, 'height', 'width'] : ['batch', 3, size.height, size.width]);
   b.output('scores', ['batch', priorCount, graph.numClasses]);
   b.output('boxes', ['batch', priorCount, 4]);
   const trained = options.trainedSize ?? size;

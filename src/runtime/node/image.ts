@@ -70,6 +70,26 @@ export async function preprocess(
   };
 }
 
+/**
+ * Like `preprocess`, for sizes that depend on the image (aspect-keeping protocols): decodes at full size, asks
+ * `fit` for the network size given the oriented image size, and resizes to it (SPEC §6.7).
+ */
+export async function preprocessToFit(
+  input: string | Uint8Array | RgbImage,
+  options: {
+    readonly fit: (width: number, height: number) => { readonly width: number; readonly height: number };
+    readonly maxPixels: number;
+  },
+): Promise<{ image: RgbImage; width: number; height: number }> {
+  const decoded = await decode(input, { maxPixels: options.maxPixels });
+  const target = options.fit(decoded.width, decoded.height);
+  return {
+    image: resizeBilinear(decoded.image, target.width, target.height),
+    width: decoded.width,
+    height: decoded.height,
+  };
+}
+
 async function decode(input: string | Uint8Array | RgbImage, options: LoadImageOptions): Promise<Decoded> {
   knownKeys('loadImage options', options, LOAD_OPTION_KEYS);
   const maxPixels = integerInRange('maxPixels', options.maxPixels, 1, Number.MAX_SAFE_INTEGER);
