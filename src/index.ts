@@ -3,6 +3,8 @@ export {
   createFaceDetector,
   type FaceDetector,
   type FaceDetectorOptions,
+  type DetectBatchOptions,
+  type ResizeMode,
   type ImageInput,
 } from './runtime/node/detector.js';
 export type { ResolvedModel } from './runtime/model-info.js';

@@ -4,7 +4,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { INPUT_SIZE_NAMES, isInputSizeName, type InputSizeName } from '../core/presets.js';
 import { UPSTREAM_NAMES, type UpstreamName } from '../model/import/upstream.js';
+import { EVAL_PROTOCOLS } from '../eval/protocols.js';
 import { runConvert } from './commands/convert.js';
+import { runConvertWiderface } from './commands/convert-widerface.js';
+import { runEval } from './commands/eval.js';
 import { runDetect } from './commands/detect.js';
 import { runInfo } from './commands/info.js';
 import type { CliIo } from './io.js';
@@ -39,7 +42,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   const program = new Command('ultraface')
     .version(version)
-    .description('Ultra-light face detection: detect, import upstream weights, export ONNX, inspect models')
+    .description(
+      'Ultra-light face detection: detect, evaluate, import upstream weights, export ONNX, inspect models',
+    )
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .showHelpAfterError();
@@ -88,6 +93,40 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(
         await runConvert(file, { ...options, upstream: undefined as UpstreamName | undefined }, io),
       );
+    });
+
+  program
+    .command('eval')
+    .description('measure accuracy: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50')
+    .option('-m, --model <file>', 'the model to evaluate (.onnx, or weights ultraface import reads)')
+    .option('--wider <root>', 'WIDER root: WIDER_val/images and eval_tools/ground_truth/*.mat')
+    .option('--voc <root>', 'Pascal-VOC root: AP at IoU 0.5 on --split')
+    .option('--split <name>', 'VOC split (default test)')
+    .addOption(
+      new Option(
+        '--protocol <name>',
+        'how images are resized: ulfd (fixed), vga (longest side 640), original',
+      )
+        .choices(EVAL_PROTOCOLS)
+        .default('ulfd'),
+    )
+    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('-o, --out <dir>', 'write predictions, summary.json and pr-curves.svg here')
+    .action(async (options: Parameters<typeof runEval>[0]) => {
+      setExitCode(await runEval(options, io));
+    });
+
+  program
+    .command('convert-widerface')
+    .description('convert WIDER FACE (images + split txt or label.txt) to a Pascal-VOC folder for training')
+    .requiredOption('--images <dir>', 'folder of <event>/<name>.jpg, e.g. WIDER_train/images')
+    .requiredOption('--annotations <file>', 'wider_face_train_bbx_gt.txt or a RetinaFace label.txt')
+    .requiredOption('-o, --out <dir>', 'the VOC folder to create')
+    .option('--min-size <px>', 'drop faces narrower or shorter than this', integer, 10)
+    .option('--split <name>', 'ImageSets/Main/<name>.txt (default trainval for train, test for val)')
+    .option('--overwrite', 'replace an existing output folder')
+    .action(async (options: Parameters<typeof runConvertWiderface>[0]) => {
+      setExitCode(await runConvertWiderface(options, io));
     });
 
   program

@@ -1,13 +1,12 @@
 import { basename, join } from 'node:path';
 
-import cliProgress from 'cli-progress';
-
 import { isUltrafaceError } from '../../core/errors.js';
 import type { InputSizeName } from '../../core/presets.js';
 import { drawDetections } from '../../runtime/node/draw.js';
 import { createFaceDetector } from '../../runtime/node/detector.js';
 import { expandImageInputs } from '../files.js';
 import type { CliIo } from '../io.js';
+import { progressBar } from '../progress.js';
 
 export interface DetectCommandOptions {
   readonly model?: string;
@@ -41,21 +40,11 @@ export async function runDetect(
     ...(options.candidateSize === undefined ? {} : { candidateSize: options.candidateSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
-  const bar =
-    io.interactive && files.length > 1
-      ? new cliProgress.SingleBar(
-          {
-            stream: io.stderr as NodeJS.WritableStream,
-            format: 'detect {bar} {value}/{total} images | ETA {eta}s',
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-  bar?.start(files.length, 0);
+  const bar = files.length > 1 ? progressBar(io, 'detect') : undefined;
   let failures = 0;
   let faces = 0;
   try {
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       try {
         const detections = await detector.detect(file);
         faces += detections.length;
@@ -72,7 +61,7 @@ export async function runDetect(
             score: round(d.score, 5),
           }));
           io.stdout.write(`${JSON.stringify({ file, faces: rows })}\n`);
-        } else if (!bar) {
+        } else if (!io.interactive) {
           io.stdout.write(`${file}: ${detections.length} face${detections.length === 1 ? '' : 's'}\n`);
         }
       } catch (error) {
@@ -84,7 +73,7 @@ export async function runDetect(
           );
         io.stderr.write(`${file}: ${error.code}: ${error.message}\n`);
       }
-      bar?.increment();
+      bar?.update(index + 1, files.length);
     }
   } finally {
     bar?.stop();

@@ -44,6 +44,11 @@ export interface FaceDetectorOptions extends PostprocessOptions {
   readonly resize?: ResizeMode;
 }
 
+export interface DetectBatchOptions {
+  /** Called as images finish, with (images done, images in all). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 /** A decoded image at network size, with its original (oriented) size in pixels. */
 interface Preprocessed {
   readonly image: RgbImage;
@@ -56,7 +61,7 @@ export interface FaceDetector {
   readonly model: ResolvedModel;
   detect(image: ImageInput): Promise<Detection[]>;
   /** Detects in many images; decoding overlaps inference and batches share one run when the model allows. */
-  detectBatch(images: readonly ImageInput[]): Promise<Detection[][]>;
+  detectBatch(images: readonly ImageInput[], options?: DetectBatchOptions): Promise<Detection[][]>;
   /** Releases the onnxruntime session. The detector cannot be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -173,7 +178,7 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
       checkLive();
       return (await infer([loaded]))[0];
     },
-    async detectBatch(images) {
+    async detectBatch(images, options = {}) {
       checkLive();
       if (!Array.isArray(images)) throw invalidOption('images', 'an array of images', images);
       // Images of different network sizes cannot share a batch: batch only under 'stretch'.
@@ -187,6 +192,7 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
         next.catch(() => undefined); // handled when awaited next iteration; avoids an unhandled rejection meanwhile
         checkLive();
         results.push(...(await infer(loaded)));
+        options.onProgress?.(results.length, images.length);
       }
       return results;
     },

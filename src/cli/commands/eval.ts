@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+
+import { UltrafaceError } from '../../core/errors.js';
+import {
+  renderPrCurvesSvg,
+  summarizeVoc,
+  summarizeWider,
+  vocPrCurve,
+  widerPrCurves,
+} from '../../eval/pr-plot.js';
+import type { EvalProtocol } from '../../eval/protocols.js';
+import { runVocEvaluation, runWiderEvaluation, type EvalTiming } from '../../eval/run.js';
+import { writeFileAtomic } from '../../runtime/node/files.js';
+import type { CliIo } from '../io.js';
+import { progressBar } from '../progress.js';
+
+export interface EvalCommandOptions {
+  readonly model?: string;
+  readonly wider?: string;
+  readonly voc?: string;
+  readonly split?: string;
+  readonly protocol: EvalProtocol;
+  readonly threads?: number;
+  /** Folder for predictions (WIDER), `summary.json` and `pr-curves.svg`. */
+  readonly out?: string;
+}
+
+const ap = (value: number | null | undefined): string => (value == null ? 'n/a' : value.toFixed(4));
+
+/** `ultraface eval`: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50 of a model. */
+export async function runEval(options: EvalCommandOptions, io: CliIo): Promise<number> {
+  if (options.model === undefined) throw new UltrafaceError('E_MODEL_MISSING', 'Expected --model <file>');
+  if ((options.wider === undefined) === (options.voc === undefined)) {
+    throw new UltrafaceError('E_INVALID_OPTION', 'Expected exactly one of --wider <root> or --voc <root>');
+  }
+  const bar = progressBar(io, 'eval');
+  const common = {
+    model: options.model,
+    protocol: options.protocol,
+    onProgress: bar.update,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  };
+  let summary;
+  let svg: string;
+  let timing: EvalTiming;
+  try {
+    if (options.wider !== undefined) {
+      const run = await runWiderEvaluation({
+        ...common,
+        root: options.wider,
+        ...(options.out === undefined ? {} : { predictionsDir: join(options.out, 'predictions') }),
+      });
+      summary = summarizeWider(run.evaluation);
+      svg = renderPrCurvesSvg(widerPrCurves(run.evaluation), { title: `WIDER FACE (${options.protocol})` });
+      timing = run.timing;
+    } else {
+      const run = await runVocEvaluation({
+        ...common,
+        root: options.voc!,
+        ...(options.split === undefined ? {} : { split: options.split }),
+      });
+      summary = summarizeVoc(run.result);
+      svg = renderPrCurvesSvg([vocPrCurve(run.result)], {
+        title: `VOC ${options.split ?? 'test'} (${options.protocol})`,
+      });
+      timing = run.timing;
+    }
+  } finally {
+    bar.stop();
+  }
+
+  for (const [label, value] of Object.entries(summary.ap))
+    io.stdout.write(`${`${label} AP:`.padEnd(12)} ${ap(value)}\n`);
+  io.stderr.write(
+    `${timing.images} images in ${timing.seconds.toFixed(1)} s (${timing.imagesPerSecond.toFixed(1)} images/s), ` +
+      `protocol ${options.protocol}\n`,
+  );
+  if (options.out !== undefined) {
+    const report = { ...summary, model: options.model, detection: options.protocol, timing };
+    await writeFileAtomic(join(options.out, 'summary.json'), `${JSON.stringify(report, null, 1)}\n`);
+    await writeFileAtomic(join(options.out, 'pr-curves.svg'), svg);
+    io.stderr.write(`Wrote ${join(options.out, 'summary.json')} and pr-curves.svg\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,165 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { UltrafaceError } from '../core/errors.js';
+import type { Detection } from '../core/postprocess.js';
+import { readVocDataset } from '../data/voc.js';
+import { readWiderGroundTruth } from '../data/wider-mat.js';
+import { convertWeightsToOnnx } from '../model/convert.js';
+import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
+import { readFile } from 'node:fs/promises';
+import {
+  formatPredictionFile,
+  parsePredictionFile,
+  writePredictionFiles,
+  type WiderImageDetections,
+} from './prediction-files.js';
+import { needsDynamicModel, PROTOCOL_SPECS, type EvalProtocol } from './protocols.js';
+import { evaluateVocAp, type VocApResult } from './voc-ap.js';
+import { evaluateWider, widerImageKey, type WiderEvaluation } from './wider-protocol.js';
+
+export interface EvalRunOptions {
+  /** An ultraface ONNX model (path or bytes), or any weights file `ultraface import` reads. */
+  readonly model: string | Uint8Array;
+  readonly protocol?: EvalProtocol;
+  readonly threads?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalTiming {
+  readonly images: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+async function modelBytes(model: string | Uint8Array): Promise<Uint8Array> {
+  if (typeof model !== 'string') return model;
+  try {
+    return await readFile(model);
+  } catch (cause) {
+    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read the model file ${model}`, { cause });
+  }
+}
+
+/**
+ * A detector set up for a protocol. Aspect-keeping protocols need free input sizes, so the model's weights are
+ * re-exported in memory as a raw, dynamic-size graph (lossless, BN folding included).
+ */
+async function protocolDetector(options: EvalRunOptions): Promise<FaceDetector> {
+  const protocol = options.protocol ?? 'ulfd';
+  const bytes = await modelBytes(options.model);
+  const model = needsDynamicModel(protocol)
+    ? convertWeightsToOnnx(bytes, { postprocess: false, dynamicInputSize: true }).onnx
+    : bytes;
+  return createFaceDetector({
+    model,
+    ...PROTOCOL_SPECS[protocol].detector,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
+}
+
+async function timed<T>(work: () => Promise<T>, images: number): Promise<{ value: T; timing: EvalTiming }> {
+  const start = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - start) / 1000;
+  return { value, timing: { images, seconds, imagesPerSecond: images / seconds } };
+}
+
+/** Pixel boxes of detections as the [K, 4] float32 array the prediction writer expects (SPEC §10.1). */
+function toWiderDetections(event: string, name: string, faces: readonly Detection[]): WiderImageDetections {
+  return {
+    event,
+    name,
+    boxes: Float32Array.from(faces.flatMap((f) => [f.box.x1, f.box.y1, f.box.x2, f.box.y2])),
+    scores: Float32Array.from(faces.map((f) => f.score)),
+  };
+}
+
+export interface WiderRunOptions extends EvalRunOptions {
+  /** WIDER root: `<root>/WIDER_val/images/<event>/<name>.jpg` and `<root>/eval_tools/ground_truth/*.mat`. */
+  readonly root: string;
+  /** Override the images folder. */
+  readonly imagesDir?: string;
+  /** Override the ground-truth folder. */
+  readonly groundTruthDir?: string;
+  /** Write prediction files in the official layout here (`<dir>/<event>/<name>.txt`). */
+  readonly predictionsDir?: string;
+}
+
+export interface WiderRunResult {
+  readonly evaluation: WiderEvaluation;
+  readonly timing: EvalTiming;
+}
+
+/**
+ * Detects faces in every ground-truth image of a WIDER FACE set and scores them with the official protocol.
+ * Predictions are scored exactly as written to the official files (integer boxes, 3-decimal scores).
+ */
+export async function runWiderEvaluation(options: WiderRunOptions): Promise<WiderRunResult> {
+  const groundTruth = await readWiderGroundTruth(
+    options.groundTruthDir ?? join(options.root, 'eval_tools', 'ground_truth'),
+  );
+  const imagesDir = options.imagesDir ?? join(options.root, 'WIDER_val', 'images');
+  await readdir(imagesDir).catch((cause: unknown) => {
+    throw new UltrafaceError('E_FILE_NOT_FOUND', `No WIDER images folder at ${imagesDir}`, { cause });
+  });
+  const detector = await protocolDetector(options);
+  try {
+    const paths = groundTruth.images.map((image) => join(imagesDir, image.event, `${image.name}.jpg`));
+    const { value: faces, timing } = await timed(
+      () => detector.detectBatch(paths, options.onProgress ? { onProgress: options.onProgress } : {}),
+      paths.length,
+    );
+    const detections = groundTruth.images.map((image, i) =>
+      toWiderDetections(image.event, image.name, faces[i]),
+    );
+    if (options.predictionsDir !== undefined) await writePredictionFiles(options.predictionsDir, detections);
+    const predictions = new Map(
+      detections.map((d) => [
+        widerImageKey(d.event, d.name),
+        parsePredictionFile(formatPredictionFile(d), d.name),
+      ]),
+    );
+    return { evaluation: evaluateWider(groundTruth, predictions), timing };
+  } finally {
+    await detector.dispose();
+  }
+}
+
+export interface VocRunOptions extends EvalRunOptions {
+  /** Pascal-VOC root (Annotations, ImageSets/Main, JPEGImages). */
+  readonly root: string;
+  /** Default `test`. */
+  readonly split?: string;
+}
+
+export interface VocRunResult {
+  readonly result: VocApResult;
+  readonly timing: EvalTiming;
+}
+
+/** AP at IoU 0.5 (all-point) of the detector on a VOC split (notes/eval-conventions.md). */
+export async function runVocEvaluation(options: VocRunOptions): Promise<VocRunResult> {
+  const dataset = await readVocDataset(options.root, { split: options.split ?? 'test' });
+  const detector = await protocolDetector(options);
+  try {
+    const { value: faces, timing } = await timed(
+      () =>
+        detector.detectBatch(
+          dataset.images.map((image) => image.imagePath),
+          options.onProgress ? { onProgress: options.onProgress } : {},
+        ),
+      dataset.images.length,
+    );
+    const images = dataset.images.map((image, i) => ({
+      groundTruth: image.boxes,
+      difficult: image.difficult,
+      boxes: faces[i].flatMap((f) => [f.box.x1, f.box.y1, f.box.x2, f.box.y2]),
+      scores: faces[i].map((f) => f.score),
+    }));
+    return { result: evaluateVocAp(images), timing };
+  } finally {
+    await detector.dispose();
+  }
+}
