@@ -116,12 +116,12 @@ describe('createFaceDetector on the 24 upstream images (SPEC §8.5 detect_imgs_o
       const b = await fitted.detect(imagePath(name));
       assert.equal(b.length, a.length);
       b.forEach((d, k) => {
-        assert.ok(iou(d.box, a[k]!.box) > 0.999 && Math.abs(d.score - a[k]!.score) < 1e-5);
+        assert.ok(iou(d.box, a[k].box) > 0.999 && Math.abs(d.score - a[k].score) < 1e-5);
       });
     }
     const original = await make(dynamic, { resize: 'original' });
     const [small, large] = await original.detectBatch([imagePath('13.jpg'), imagePath('17.jpg')]);
-    assert.ok(small!.length > 0 && large!.length > 0);
+    assert.ok(small.length > 0 && large.length > 0);
     await assert.rejects(
       createFaceDetector({ model: convertWeightsToOnnx(file).onnx, resize: 'original' }),
       (e: unknown) => isUltrafaceError(e, 'E_INVALID_OPTION') && /--dynamic-size/.test(e.message),
