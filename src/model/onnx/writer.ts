@@ -76,7 +76,8 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
   const opset = options.opset ?? 17;
   const dynamic = options.dynamicInputSize ?? false;
   if (!Number.isInteger(opset) || opset < 13) throw new RangeError(`exportOnnx: opset ${opset} < 13`);
-  if (dynamic && postprocess) throw new RangeError('exportOnnx: a dynamic input size needs postprocess: false');
+  if (dynamic && postprocess)
+    throw new RangeError('exportOnnx: a dynamic input size needs postprocess: false');
 
   const b = new OnnxGraphBuilder();
   const param = (name: string): string => b.float(name, weights.get(name)!.shape, floatData(weights, name));
