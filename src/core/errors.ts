@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'E_WEIGHTS_MISMATCH' // weights that do not fit the network (missing or extra keys, wrong shapes)
   | 'E_DOWNLOAD' // a download failed or its checksum did not match
   | 'E_DATASET' // a dataset or annotation file that is malformed
+  | 'E_CHECKPOINT' // a training checkpoint that is malformed or does not fit the run
   | 'E_DISPOSED'; // a detector used after dispose()
 
 export class UltrafaceError extends Error {
