@@ -62,7 +62,7 @@ describe('sgdStep (torch.optim.SGD semantics, SPEC §7.2)', () => {
 const close = (actual: number[], expected: number[]): void => {
   assert.equal(actual.length, expected.length);
   actual.forEach((a, i) => {
-    assert.ok(Math.abs(a - expected[i]!) < 1e-12, `${i}: ${a} vs ${expected[i]}`);
+    assert.ok(Math.abs(a - expected[i]) < 1e-12, `${i}: ${a} vs ${expected[i]}`);
   });
 };
 
