@@ -16,7 +16,7 @@ export type ErrorCode =
   | 'E_DOWNLOAD' // a download failed or its checksum did not match
   | 'E_DATASET' // a dataset or annotation file that is malformed
   | 'E_CHECKPOINT' // a training checkpoint that is malformed or does not fit the run
-  | 'E_DISPOSED'; // a detector used after dispose()
+  | 'E_DISPOSED'; // a detector or batch source used after dispose() / close()
 
 export class UltrafaceError extends Error {
   readonly code: ErrorCode;

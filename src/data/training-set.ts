@@ -1,0 +1,256 @@
+/**
+ * Training samples and the building of one batch from them: decode → augment → match (SPEC §6.3 + §5.3).
+ * Used both inside the batch workers (batch-worker.ts) and, with `workers: 0`, in the calling thread.
+ *
+ * Decoding uses sharp directly, with the settings of the Node runtime's `loadImage` (EXIF orientation applied,
+ * ICC ignored, grey/CMYK/16-bit → 8-bit sRGB, alpha dropped, truncated files refused), so training sees the pixels
+ * inference sees. It is not imported from runtime/ because data/ sits below runtime/ (DESIGN.md layering).
+ */
+import sharp from 'sharp';
+
+import { UltrafaceError, type ErrorCode } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
+import { createPriorMatcher } from '../core/matching.js';
+import { generatePriors, priorCount } from '../core/priors.js';
+import type { InputSize } from '../core/presets.js';
+import { createRandom } from '../core/random.js';
+import { createAugmenter, type AugmentOptions } from './augment.js';
+import type { VocDataset } from './voc.js';
+
+/** One training image and its faces. */
+export interface TrainingSample {
+  /** Name used in errors and logs (a VOC id, a file name). */
+  readonly id: string;
+  /** An image file (decoded when its batch is built) or decoded pixels [H, W, 3 or 4]. */
+  readonly image: string | RgbImage;
+  /** [N, 4] x1, y1, x2, y2 in image pixels. */
+  readonly boxes: ArrayLike<number>;
+  /** [N] class of each face (≥ 1). */
+  readonly labels: ArrayLike<number>;
+  /** Expected size of the decoded image (e.g. from the annotation); a different size is E_DATASET. */
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export interface VocSamplesOptions {
+  /**
+   * Keep images with no (non-difficult) face. Default false: upstream's matcher cannot run on them, and with
+   * 3:1 hard-negative mining (SPEC §5.4) an image without positives contributes nothing to the loss anyway.
+   */
+  readonly includeEmpty?: boolean;
+}
+
+/** The samples of a VOC split (`readVocDataset`), in list order. */
+export function trainingSamplesFromVoc(
+  dataset: VocDataset,
+  options: VocSamplesOptions = {},
+): TrainingSample[] {
+  return dataset.images
+    .filter((image) => options.includeEmpty === true || image.labels.length > 0)
+    .map((image) => ({
+      id: image.id,
+      image: image.imagePath,
+      boxes: image.boxes,
+      labels: image.labels,
+      width: image.width,
+      height: image.height,
+    }));
+}
+
+/**
+ * Decodes a sample's image to 8-bit RGB [H, W, 3].
+ * @throws UltrafaceError E_DATASET naming the file when it is missing, corrupt, over `maxPixels`, or not the size
+ *   its annotation says
+ */
+export async function decodeSample(sample: TrainingSample, maxPixels: number): Promise<RgbImage> {
+  let image: RgbImage;
+  if (typeof sample.image !== 'string') {
+    image = sample.image;
+  } else {
+    const path = sample.image;
+    try {
+      const { data, info } = await sharp(path, {
+        limitInputPixels: maxPixels,
+        autoOrient: true,
+        ignoreIcc: true,
+        failOn: 'error',
+      })
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      image = {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        width: info.width,
+        height: info.height,
+        channels: 3,
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UltrafaceError(
+        'E_DATASET',
+        `${path}: cannot decode image of sample ${sample.id}: ${message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  const { width, height } = sample;
+  if ((width !== undefined && width !== image.width) || (height !== undefined && height !== image.height)) {
+    const where = typeof sample.image === 'string' ? sample.image : `sample ${sample.id}`;
+    throw new UltrafaceError(
+      'E_DATASET',
+      `${where}: image is ${image.width}x${image.height} but its annotation says ` +
+        `${width ?? image.width}x${height ?? image.height}`,
+    );
+  }
+  return image;
+}
+
+/** Everything a batch builder needs; structured-cloneable (it is sent to each worker once). */
+export interface BatchBuildConfig {
+  readonly samples: readonly TrainingSample[];
+  readonly inputSize: InputSize;
+  /** Resolved options (`resolveAugmentOptions`). */
+  readonly augment: AugmentOptions;
+  readonly matchThreshold: number;
+  readonly seed: number;
+  readonly maxPixels: number;
+  /** Skip undecodable images (reported in `skipped`) instead of failing the batch. */
+  readonly skipBadImages: boolean;
+}
+
+/** One batch: network inputs, matched targets, and the ground truth kept for evaluation. */
+export interface TrainingBatch {
+  readonly epoch: number;
+  /** Batch number within the epoch. */
+  readonly index: number;
+  /** N, the images in this batch (the last batch of an epoch can be smaller; skipped images are left out). */
+  readonly size: number;
+  /** [N, 3, H, W] float32, `(v − 127) / 128`. */
+  readonly images: Float32Array;
+  /** [N, P] class per prior, 0 = background (int32; upstream's are int64). */
+  readonly labels: Int32Array;
+  /** [N, P, 4] encoded regression targets (SPEC §5.1). */
+  readonly locations: Float32Array;
+  /** Per image: [M, 4] augmented face boxes, normalized corner form (for AP on training batches). */
+  readonly boxes: readonly Float32Array[];
+  /** Per image: [M] their classes. */
+  readonly boxLabels: readonly Int32Array[];
+  /** Per image: index into the sample list, and its id. */
+  readonly sampleIndices: Int32Array;
+  readonly ids: readonly string[];
+  /** Samples left out because their image could not be decoded (only with `onBadImage`). */
+  readonly skipped: readonly { readonly index: number; readonly error: UltrafaceError }[];
+}
+
+/** The work of one batch; everything random derives from (seed, epoch, sample index). */
+export interface BatchTask {
+  readonly epoch: number;
+  readonly index: number;
+  readonly sampleIndices: readonly number[];
+}
+
+/** Random stream ids under the run's seed. */
+export const STREAM_SHUFFLE = 1;
+export const STREAM_AUGMENT = 2;
+
+export interface BatchBuilder {
+  build(task: BatchTask): Promise<TrainingBatch>;
+}
+
+export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
+  const { inputSize } = config;
+  const augmenter = createAugmenter(config.augment, inputSize);
+  const matcher = createPriorMatcher(generatePriors(inputSize), { threshold: config.matchThreshold });
+  const P = priorCount(inputSize);
+  const plane = 3 * inputSize.width * inputSize.height;
+
+  const build = async (task: BatchTask): Promise<TrainingBatch> => {
+    // Decode all images concurrently (libvips threads), then augment in order.
+    const decoded = await Promise.all(
+      task.sampleIndices.map(async (i) => {
+        try {
+          return await decodeSample(config.samples[i], config.maxPixels);
+        } catch (error) {
+          if (config.skipBadImages && error instanceof UltrafaceError && error.code === 'E_DATASET')
+            return error;
+          throw error;
+        }
+      }),
+    );
+    const kept: number[] = [];
+    const skipped: { index: number; error: UltrafaceError }[] = [];
+    decoded.forEach((image, k) => {
+      if (image instanceof UltrafaceError) skipped.push({ index: task.sampleIndices[k], error: image });
+      else kept.push(k);
+    });
+    const n = kept.length;
+    const images = new Float32Array(n * plane);
+    const labels = new Int32Array(n * P);
+    const locations = new Float32Array(n * P * 4);
+    const boxes: Float32Array[] = [];
+    const boxLabels: Int32Array[] = [];
+    const sampleIndices = new Int32Array(n);
+    const ids: string[] = [];
+    kept.forEach((k, item) => {
+      const index = task.sampleIndices[k];
+      const sample = config.samples[index];
+      const random = createRandom(config.seed, STREAM_AUGMENT, task.epoch, index);
+      const result = augmenter.augment(
+        { image: decoded[k] as RgbImage, boxes: sample.boxes, labels: sample.labels },
+        random,
+        { tensor: images, offset: item * plane },
+      );
+      matcher.match(result.boxes, result.labels, {
+        labels: labels.subarray(item * P, (item + 1) * P),
+        locations: locations.subarray(item * P * 4, (item + 1) * P * 4),
+      });
+      boxes.push(result.boxes);
+      boxLabels.push(result.labels);
+      sampleIndices[item] = index;
+      ids.push(sample.id);
+    });
+    return {
+      epoch: task.epoch,
+      index: task.index,
+      size: n,
+      images,
+      labels,
+      locations,
+      boxes,
+      boxLabels,
+      sampleIndices,
+      ids,
+      skipped,
+    };
+  };
+  return { build };
+}
+
+/** An error as plain data, to cross a thread boundary (structured clone drops `code` and the class). */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof UltrafaceError) {
+    return { name: error.name, message: error.message, code: error.code, stack: error.stack };
+  }
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}
+
+/** The inverse of {@link serializeError}: an UltrafaceError again when it was one (its stack is the worker's). */
+export function deserializeError(error: SerializedError): Error {
+  const revived =
+    error.code === undefined
+      ? new Error(error.message)
+      : new UltrafaceError(error.code as ErrorCode, error.message);
+  if (error.stack !== undefined) revived.stack = error.stack;
+  return revived;
+}
