@@ -1,0 +1,105 @@
+import type { Dim, OnnxGraphBuilder } from '../../model/onnx/builder.js';
+import { TensorDataType } from '../../model/onnx/proto.js';
+
+/**
+ * Which standard-ONNX construction each gradient uses. All variants compute the same values; they differ in
+ * speed and memory (notes/engines.md §4 measured them on the slim detector, batch 16 at 320x240).
+ */
+export interface GradientVariants {
+  /**
+   * Filter gradient of depthwise convs. `group-c`: one Conv with `group = C` over batch-transposed tensors
+   * (X → [1, C·N, H, W], dY → [C, N, Ho, Wo]); fastest at 1 thread. `group-nc`: a Conv with `group = N·C`
+   * without transposes, then a ReduceSum over N; needs a fixed batch size.
+   */
+  readonly depthwiseFilter: 'group-c' | 'group-nc';
+  /**
+   * Data gradient of stride-1 depthwise convs. `conv-transpose`: ConvTranspose(dY, W). `flipped-conv`:
+   * Conv(dY, W flipped in space, pads d·(k − 1) − p). Strided convs always use ConvTranspose.
+   */
+  readonly depthwiseData: 'conv-transpose' | 'flipped-conv';
+  /**
+   * Training-mode BatchNorm. `fused`: statistics from ReduceMean and ReduceSumSquare(x − mean), applied by the
+   * inference BatchNormalization op; backward dx = A·dY + K + B·(x − mean) per channel, A·dY + K again one
+   * BatchNormalization. `basic`: x̂ = (x − mean)·rstd materialized and kept for backward; plain Mul/Add.
+   * (engines.md's one-pass var = E[x²] − mean² is not offered: it gave 1e-2 gradient errors on RFB, from
+   * near-constant channels.)
+   */
+  readonly batchNorm: 'fused' | 'basic';
+  /** ReLU backward: `sign` = dY · Sign(Y); `where` = Where(Y > 0, dY, 0). */
+  readonly reluGradient: 'sign' | 'where';
+}
+
+/** engines.md §4, run B: groupC / ConvTranspose / fused / Sign was fastest at 1 thread (14.8 img/s). */
+export const DEFAULT_GRADIENT_VARIANTS: GradientVariants = Object.freeze({
+  depthwiseFilter: 'group-c',
+  depthwiseData: 'conv-transpose',
+  batchNorm: 'fused',
+  reluGradient: 'sign',
+});
+
+/** Name of the symbolic batch dimension when the batch size is dynamic. */
+export const BATCH_DIM = 'batch';
+
+/**
+ * What every rule needs: the ONNX builder, the batch size (fixed or symbolic) and the chosen variants, plus a
+ * few cached constants. Tensors are NCHW (feature maps) or [N, P, K] (head outputs); per-sample shapes omit N.
+ */
+export class EmitContext {
+  private readonly cache = new Map<string, string>();
+
+  constructor(
+    readonly b: OnnxGraphBuilder,
+    readonly batch: number | 'dynamic',
+    readonly variants: GradientVariants,
+    /** A graph tensor whose first dimension is N (the network input), for dynamic-batch counts. */
+    private readonly batchSource: string,
+  ) {}
+
+  /** The batch dimension as it appears in value infos. */
+  get batchDim(): Dim {
+    return this.batch === 'dynamic' ? BATCH_DIM : this.batch;
+  }
+
+  /** A shape with the batch dimension prepended. */
+  full(perSample: readonly number[]): Dim[] {
+    return [this.batchDim, ...perSample];
+  }
+
+  /** An int64 scalar (shape []) constant, shared between uses. */
+  int64Scalar(value: number): string {
+    return this.cached(`i64:${value}`, () => this.b.int64(this.b.fresh('int'), [value], []));
+  }
+
+  /** A float32 constant of shape [values.length], shared between uses. */
+  floatVector(values: readonly number[]): string {
+    return this.cached(`f32v:${values.join(',')}`, () =>
+      this.b.float(this.b.fresh('floats'), [values.length], Float32Array.from(values)),
+    );
+  }
+
+  /**
+   * N · perSample as a float32 scalar: the number of values a per-channel statistic averages over
+   * (perSample = H·W). A constant for a fixed batch; computed from the input's shape otherwise.
+   */
+  count(perSample: number): string {
+    if (this.batch !== 'dynamic') return this.b.scalar(this.batch * perSample);
+    return this.cached(`count:${perSample}`, () => {
+      const n = this.cached('batch:float', () => {
+        const shape = this.b.node('Shape', [this.batchSource], undefined, { start: 0, end: 1 });
+        return this.b.node('Cast', [shape], undefined, { to: TensorDataType.FLOAT });
+      });
+      // [1] → [] so it broadcasts like the static scalar
+      const scalar = this.b.node('Reshape', [n, this.b.ints([])]);
+      return perSample === 1 ? scalar : this.b.node('Mul', [scalar, this.b.scalar(perSample)]);
+    });
+  }
+
+  private cached(key: string, make: () => string): string {
+    let name = this.cache.get(key);
+    if (name === undefined) {
+      name = make();
+      this.cache.set(key, name);
+    }
+    return name;
+  }
+}

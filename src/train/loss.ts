@@ -1,0 +1,115 @@
+import { TensorDataType } from '../model/onnx/proto.js';
+import type { EmitContext } from './autodiff/context.js';
+
+/** Upstream's MultiboxLoss(neg_pos_ratio = 3) (SPEC §5.4). */
+export const NEG_POS_RATIO = 3;
+
+export interface MultiboxLossOperands {
+  /** [N, P, C] class logits. */
+  readonly confidences: string;
+  /** [N, P, 4] predicted regression (dx, dy, dw, dh). */
+  readonly locations: string;
+  /** [N, P] int64: 0 = background, ≥ 1 = class. */
+  readonly labels: string;
+  /** [N, P, 4] encoded ground truth (SPEC §5.1); read only where labels > 0. */
+  readonly gtLocations: string;
+  readonly numClasses: number;
+  readonly negPosRatio: number;
+}
+
+export interface MultiboxLoss {
+  /** Scalar Σ smooth-L1 over positives / max(num_pos, 1). */
+  readonly regression: string;
+  /** Scalar Σ cross-entropy over positives and mined negatives / max(num_pos, 1). */
+  readonly classification: string;
+  /** dL/dconfidences [N, P, C] and dL/dlocations [N, P, 4] of L = regression + classification. */
+  readonly gradients?: { readonly confidences: string; readonly locations: string };
+}
+
+/**
+ * The MultiBox loss in ONNX ops (SPEC §5.4–§5.5), with its gradient when `withGradients`:
+ *
+ * - Hard negatives, per image i: background loss l = −log_softmax(conf)[0], set to −∞ on positives; the
+ *   k_i = ratio · num_pos_i largest are mined (TopK with K = min(max_i k_i, P), then the first k_i of each row
+ *   are scattered into a mask). Ties: ONNX TopK orders equal values by lower prior index, so among equal
+ *   losses the lower prior index is mined first (PyTorch's unstable sort may pick any). An image without
+ *   positives mines nothing. The mask carries no gradient (upstream computes it under no_grad).
+ * - Classification: Σ over positives and mined negatives of −log_softmax(conf)[label].
+ * - Regression: Σ over positives and the 4 coordinates of smooth-L1 (β = 1) of loc − gt.
+ * - Both are divided by num_pos, the positives of the whole batch. Upstream divides by zero when a batch has
+ *   no positives (inf/NaN); we divide by max(num_pos, 1), so such a batch has loss 0 and gradient 0.
+ */
+export function emitMultiboxLoss(
+  ctx: EmitContext,
+  o: MultiboxLossOperands,
+  withGradients: boolean,
+): MultiboxLoss {
+  const { b } = ctx;
+  const axis2 = b.ints([2]);
+  const logProbs = b.node('LogSoftmax', [o.confidences], undefined, { axis: 2 });
+  const positive = b.node('Greater', [o.labels, ctx.int64Scalar(0)]); // [N, P] bool
+  const positiveF = b.node('Cast', [positive], undefined, { to: TensorDataType.FLOAT });
+  const numPos = b.node('ReduceSum', [positiveF], undefined, { keepdims: 0 });
+  const scale = b.node('Reciprocal', [b.node('Max', [numPos, b.scalar(1)])]);
+
+  // --- hard negative mining (no gradient)
+  const background = b.node('Neg', [
+    b.node('Gather', [logProbs, ctx.int64Scalar(0)], undefined, { axis: 2 }),
+  ]);
+  const ranked = b.node('Where', [positive, b.scalar(-Infinity), background]);
+  const posPerImage = b.node('ReduceSum', [positiveF, b.ints([1])], undefined, { keepdims: 1 }); // [N, 1]
+  const negPerImage = b.node('Cast', [b.node('Mul', [posPerImage, b.scalar(o.negPosRatio)])], undefined, {
+    to: TensorDataType.INT64,
+  });
+  const priors = b.node('Shape', [o.labels], undefined, { start: 1, end: 2 }); // [1] = P
+  // K ≥ 1 keeps TopK well-defined when no image has positives (then no rank passes the k_i test)
+  const k = b.node('Max', [
+    b.node('Min', [b.node('ReduceMax', [negPerImage], undefined, { axes: [0, 1], keepdims: 0 }), priors]),
+    b.ints([1]),
+  ]);
+  const [, topIndices] = b.multiNode('TopK', [ranked, k], [b.fresh('topk_values'), b.fresh('topk_indices')], {
+    axis: 1,
+    largest: 1,
+    sorted: 1,
+  });
+  const ranks = b.node('Range', [ctx.int64Scalar(0), b.node('Reshape', [k, b.ints([])]), ctx.int64Scalar(1)]);
+  const selected = b.node('Cast', [b.node('Less', [ranks, negPerImage])], undefined, {
+    to: TensorDataType.FLOAT,
+  });
+  const zeros = b.node('ConstantOfShape', [b.node('Shape', [o.labels])]); // float 0, [N, P]
+  const mined = b.node('ScatterElements', [zeros, topIndices, selected], undefined, { axis: 1 });
+  const mask = b.node('Max', [positiveF, mined]); // positives ∪ mined negatives, [N, P] 0/1
+  const mask3 = b.node('Unsqueeze', [mask, axis2]);
+
+  // --- classification: Σ mask · (−log p[label])
+  const labels3 = b.node('Unsqueeze', [o.labels, axis2]);
+  const crossEntropy = b.node('Neg', [b.node('GatherElements', [logProbs, labels3], undefined, { axis: 2 })]);
+  const classification = b.node('Mul', [
+    b.node('ReduceSum', [b.node('Mul', [crossEntropy, mask3])], undefined, { keepdims: 0 }),
+    scale,
+  ]);
+
+  // --- regression: smooth-L1 on positives; Where (not Mul) so garbage targets of negatives cannot leak NaN
+  const positive3 = b.node('Unsqueeze', [positive, axis2]);
+  const diff = b.node('Where', [positive3, b.node('Sub', [o.locations, o.gtLocations]), b.scalar(0)]);
+  const abs = b.node('Abs', [diff]);
+  const smooth = b.node('Where', [
+    b.node('Less', [abs, b.scalar(1)]),
+    b.node('Mul', [b.node('Mul', [diff, diff]), b.scalar(0.5)]),
+    b.node('Sub', [abs, b.scalar(0.5)]),
+  ]);
+  const regression = b.node('Mul', [b.node('ReduceSum', [smooth], undefined, { keepdims: 0 }), scale]);
+  if (!withGradients) return { regression, classification };
+
+  // d/dconf of −log_softmax(conf)[y] = softmax(conf) − onehot(y); d/dd of smooth-L1 = clip(d, −1, 1)
+  const classes = b.node('Range', [ctx.int64Scalar(0), ctx.int64Scalar(o.numClasses), ctx.int64Scalar(1)]);
+  const onehot = b.node('Cast', [b.node('Equal', [labels3, classes])], undefined, {
+    to: TensorDataType.FLOAT,
+  });
+  const dConf = b.node('Mul', [
+    b.node('Mul', [b.node('Sub', [b.node('Exp', [logProbs]), onehot]), mask3]),
+    scale,
+  ]);
+  const dLoc = b.node('Mul', [b.node('Clip', [diff, b.scalar(-1), b.scalar(1)]), scale]);
+  return { regression, classification, gradients: { confidences: dConf, locations: dLoc } };
+}
