@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'runs/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'runs/', '.tmp/', 'demo/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -7,6 +7,7 @@ import {
   type NetVersion,
 } from '../core/presets.js';
 import type { OnnxModelInfo } from '../model/onnx/reader.js';
+import { prepareOnnx } from './onnx-scan.js';
 
 /** What the runtime needs to know about a loaded model, resolved once at load. */
 export interface ResolvedModel {
@@ -73,4 +74,18 @@ export function resolveModel(
     dynamicBatch: batch !== 1,
     net: info.metadata?.net,
   };
+}
+
+/**
+ * ONNX bytes → the checked interface (`resolveModel`) and the bytes to give onnxruntime (initializer inputs cut
+ * out; see `prepareOnnx`). No protobuf decoding, so this runs in the browser bundle as it does in Node.
+ * @throws UltrafaceError E_MODEL_LOAD, E_INVALID_OPTION (a requested input size the graph cannot take)
+ */
+export function prepareModel(
+  bytes: Uint8Array,
+  requested: InputSizeName | undefined,
+  source: string,
+): { model: ResolvedModel; runnable: Uint8Array } {
+  const { info, runnable } = prepareOnnx(bytes, source);
+  return { model: resolveModel(info, requested, source), runnable };
 }

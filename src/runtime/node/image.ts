@@ -7,6 +7,19 @@ import { assertRgbImage, type RgbImage } from '../../core/image.js';
 import { resizeBilinear } from '../../core/resize.js';
 import { describe, integerInRange, knownKeys } from '../../core/validate.js';
 
+/** File extensions of the image formats the loader reads (what folders of images are searched for). */
+export const IMAGE_FILE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.gif',
+  '.avif',
+  '.bmp',
+]);
+
 export interface LoadImageOptions {
   /** Images with more pixels (width x height, read from the header) are refused before decoding. */
   readonly maxPixels: number;

@@ -4,15 +4,18 @@ import * as ort from 'onnxruntime-node';
 
 import { UltrafaceError } from '../../core/errors.js';
 import type { InputSizeName } from '../../core/presets.js';
-import { decodeOnnx, inspectOnnx, stripInitializerInputs } from '../../model/onnx/reader.js';
-import { resolveModel, type ResolvedModel } from '../model-info.js';
+import type { Backend } from '../detector-core.js';
+import { prepareModel, type ResolvedModel } from '../model-info.js';
 
 export interface LoadedSession {
   readonly session: ort.InferenceSession;
   readonly model: ResolvedModel;
 }
 
-async function readModelBytes(model: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
+/** The bytes of a model given as a path or as bytes, and a name for it in messages. */
+export async function readModelBytes(
+  model: string | Uint8Array,
+): Promise<{ bytes: Uint8Array; source: string }> {
   if (typeof model !== 'string') return { bytes: model, source: 'the given model bytes' };
   try {
     return { bytes: await readFile(model), source: model };
@@ -22,27 +25,42 @@ async function readModelBytes(model: string | Uint8Array): Promise<{ bytes: Uint
   }
 }
 
+/** An onnxruntime-node session over model bytes that `prepareModel` checked. */
+export async function createSession(
+  runnable: Uint8Array,
+  source: string,
+  threads: number | undefined,
+): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(runnable, {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      interOpNumThreads: 1,
+      ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+      logSeverityLevel: 3, // upstream files carry unused BN counters; their removal is not worth a warning each
+    });
+  } catch (cause) {
+    throw new UltrafaceError('E_MODEL_LOAD', `onnxruntime could not load ${source}`, { cause });
+  }
+}
+
 /** Loads an ONNX detector into onnxruntime-node, after checking its interface. */
 export async function loadSession(
   model: string | Uint8Array,
   options: { inputSize?: InputSizeName; threads?: number },
 ): Promise<LoadedSession> {
   const { bytes, source } = await readModelBytes(model);
-  const proto = decodeOnnx(bytes, source);
-  const info = inspectOnnx(proto);
-  const resolved = resolveModel(info, options.inputSize, source);
-  // Old exporters list weights as graph inputs, which stops onnxruntime folding them (~2x slower).
-  const runnable = info.initializerInputs > 0 ? stripInitializerInputs(proto) : bytes;
-  try {
-    const session = await ort.InferenceSession.create(runnable, {
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
-      logSeverityLevel: 3, // upstream files carry unused BN counters; their removal is not worth a warning each
-    });
-    return { session, model: resolved };
-  } catch (cause) {
-    throw new UltrafaceError('E_MODEL_LOAD', `onnxruntime could not load ${source}`, { cause });
-  }
+  const prepared = prepareModel(bytes, options.inputSize, source);
+  return { session: await createSession(prepared.runnable, source, options.threads), model: prepared.model };
+}
+
+/** The detector's view of an onnxruntime-node session. */
+export function nodeBackend(session: ort.InferenceSession, inputName: string): Backend {
+  return {
+    async run(input, dims, consume) {
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, [...dims]) });
+      return consume(outputs.scores.data as Float32Array, outputs.boxes.data as Float32Array);
+    },
+    release: () => session.release(),
+  };
 }

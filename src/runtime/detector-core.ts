@@ -1,0 +1,315 @@
+/**
+ * The detector behind every runtime's `createFaceDetector`: option resolution, the resize mode, priors for
+ * raw-regression models, batching, outputs → faces and the disposed-state checks. A runtime adapter (Node:
+ * onnxruntime-node + sharp; browser: onnxruntime-web + canvas) supplies only `load` (image → RGB at network size)
+ * and a `Backend` (tensor → outputs). Pure: no Node or DOM APIs (STYLE.md §1, §7).
+ */
+import { decodeBoxes } from '../core/boxes.js';
+import {
+  checkOptionsObject,
+  POSTPROCESS_OPTION_KEYS,
+  resolveInputSize,
+  resolvePostprocessOptions,
+  type PostprocessOptions,
+  type ResolvedPostprocessOptions,
+} from '../core/detect-options.js';
+import { UltrafaceError } from '../core/errors.js';
+import { toInputTensor, type RgbImage } from '../core/image.js';
+import { facesFromOutputs, type Detection } from '../core/postprocess.js';
+import { networkSize, type InputSizeName, type NetworkSize } from '../core/presets.js';
+import { generatePriors } from '../core/priors.js';
+import { integerInRange, invalidOption } from '../core/validate.js';
+import type { ResolvedModel } from './model-info.js';
+
+/**
+ * How images become network inputs. 'stretch' (default, upstream): resize to the model's input size without
+ * keeping the aspect ratio. `{ longestSide }`: keep the aspect ratio, longest side scaled to this many pixels.
+ * 'original': run at the image's own size. The last two need a model with free input height and width
+ * (`ultraface export --raw --dynamic-size`).
+ */
+export type ResizeMode = 'stretch' | { readonly longestSide: number } | 'original';
+
+/** Options every runtime's `createFaceDetector` takes besides `model`. */
+export interface DetectorOptions extends PostprocessOptions {
+  /** Network input size; must match a fixed-size model (default: the model's own). */
+  readonly inputSize?: InputSizeName;
+  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  readonly threads?: number;
+  /** Images with more pixels are refused before decoding (decompression bombs). Default 100 megapixels. */
+  readonly maxPixels?: number;
+  /** Images per inference call in `detectBatch` (models with a dynamic batch). Default 8. */
+  readonly batchSize?: number;
+  /** See `ResizeMode`. Default 'stretch'. */
+  readonly resize?: ResizeMode;
+}
+
+export interface ResolvedDetectorOptions {
+  readonly post: ResolvedPostprocessOptions;
+  readonly inputSize: InputSizeName | undefined;
+  readonly threads: number | undefined;
+  readonly maxPixels: number;
+  readonly batchSize: number;
+  readonly resize: ResizeMode;
+  /** The `model` option, unchecked: each runtime accepts its own kinds of source. */
+  readonly model: unknown;
+}
+
+export interface DetectBatchOptions {
+  /** Called as images finish, with (images done, images in all). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Milliseconds spent in each stage of one `detect` call. */
+export interface StageTimings {
+  /** Image → RGB at network size (decode or draw, resize). */
+  readonly preprocessMs: number;
+  /** Input tensor + session.run. */
+  readonly inferenceMs: number;
+  /** Box decoding, threshold, NMS, scaling to pixels. */
+  readonly postprocessMs: number;
+}
+
+export interface DetectOptions {
+  /** Receives the stage timings of this call. */
+  readonly onTimings?: (timings: StageTimings) => void;
+}
+
+/** An image at network size, with its original (oriented) size in pixels, which boxes are scaled back to. */
+export interface Preprocessed {
+  /** [H, W, 3|4] uint8 at the network input size. */
+  readonly image: RgbImage;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The network size for each image, by resize mode. */
+export interface Fit {
+  /** The size every image gets ('stretch'); undefined when it depends on the image. */
+  readonly fixed: NetworkSize | undefined;
+  /** The network size for an image of width x height pixels. */
+  readonly size: (width: number, height: number) => NetworkSize;
+}
+
+/** An inference session, as the detector sees it. */
+export interface Backend {
+  /**
+   * Runs the network on `input` ([N, 3, H, W] float32) and passes `scores` ([N, P, C]) and `boxes` ([N, P, 4])
+   * to `consume` while they are valid; the backend releases its output tensors afterwards.
+   */
+  run<T>(
+    input: Float32Array,
+    dims: readonly [number, number, number, number],
+    consume: (scores: Float32Array, boxes: Float32Array) => T,
+  ): Promise<T>;
+  release(): Promise<void>;
+}
+
+export interface FaceDetectorBase<Image> {
+  /** The model's input size and box format, as resolved at load. */
+  readonly model: ResolvedModel;
+  detect(image: Image, options?: DetectOptions): Promise<Detection[]>;
+  /** Detects in many images; loading overlaps inference and batches share one run when the model allows. */
+  detectBatch(images: readonly Image[], options?: DetectBatchOptions): Promise<Detection[][]>;
+  /** Releases the inference session. The detector cannot be used afterwards. */
+  dispose(): Promise<void>;
+}
+
+/** The option names every runtime accepts (each adds its own). */
+export const DETECTOR_OPTION_KEYS: readonly string[] = [
+  ...POSTPROCESS_OPTION_KEYS,
+  'model',
+  'inputSize',
+  'threads',
+  'maxPixels',
+  'batchSize',
+  'resize',
+];
+
+const DEFAULT_MAX_PIXELS = 100_000_000;
+const DEFAULT_BATCH_SIZE = 8;
+const PRIOR_CACHE_SIZE = 8;
+
+function resolveResize(value: unknown): ResizeMode {
+  if (value === undefined || value === 'stretch' || value === 'original') return value ?? 'stretch';
+  if (typeof value === 'object' && value !== null && 'longestSide' in value) {
+    return { longestSide: integerInRange('resize.longestSide', value.longestSide, 16, 4096) };
+  }
+  throw invalidOption('resize', "'stretch', 'original' or { longestSide: number }", value);
+}
+
+/**
+ * Validates the options of `createFaceDetector` (STYLE.md §5) and fills in the defaults.
+ * @param extraKeys the runtime's own option names
+ * @throws UltrafaceError E_INVALID_OPTION
+ */
+export function resolveDetectorOptions(
+  options: unknown,
+  extraKeys: readonly string[] = [],
+): ResolvedDetectorOptions {
+  const opts = checkOptionsObject('createFaceDetector options', options, [
+    ...DETECTOR_OPTION_KEYS,
+    ...extraKeys,
+  ]) as DetectorOptions & { readonly model?: unknown };
+  const post = resolvePostprocessOptions(opts);
+  return {
+    post,
+    inputSize: opts.inputSize === undefined ? undefined : resolveInputSize(opts.inputSize),
+    threads: opts.threads === undefined ? undefined : integerInRange('threads', opts.threads, 1, 256),
+    maxPixels: integerInRange('maxPixels', opts.maxPixels ?? DEFAULT_MAX_PIXELS, 1, 2 ** 32),
+    batchSize: integerInRange('batchSize', opts.batchSize ?? DEFAULT_BATCH_SIZE, 1, 1024),
+    resize: resolveResize(opts.resize),
+    model: opts.model,
+  };
+}
+
+/**
+ * The network size per image under `resize` for `model`.
+ * @throws UltrafaceError E_INVALID_OPTION for an aspect-keeping mode on a model with a fixed input size
+ */
+export function fitFor(resize: ResizeMode, model: ResolvedModel): Fit {
+  if (resize !== 'stretch' && !model.dynamicSize) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `Expected a model with free input height and width for resize ${JSON.stringify(resize)}, but this model's ` +
+        `input is fixed at ${model.inputSize.width}x${model.inputSize.height}; export one with ` +
+        '`ultraface export --raw --dynamic-size`',
+    );
+  }
+  if (resize === 'stretch') return { fixed: model.inputSize, size: () => model.inputSize };
+  if (resize === 'original') return { fixed: undefined, size: (width, height) => networkSize(width, height) };
+  return {
+    fixed: undefined,
+    size: (width, height) => {
+      const scale = resize.longestSide / Math.max(width, height);
+      return networkSize(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)));
+    },
+  };
+}
+
+/** Priors per network size (one size under 'stretch'), generated on first use; at most a few sizes kept. */
+export function createPriorCache(): (size: NetworkSize) => Float32Array {
+  const cache = new Map<string, Float32Array>();
+  return (size) => {
+    const key = `${size.width}x${size.height}`;
+    let priors = cache.get(key);
+    if (!priors) {
+      if (cache.size >= PRIOR_CACHE_SIZE) cache.clear();
+      priors = generatePriors(size);
+      cache.set(key, priors);
+    }
+    return priors;
+  };
+}
+
+/**
+ * Network outputs of a batch → faces per image, in pixels of each original image (SPEC §8.1).
+ * @param scores [N, P, C] softmax probabilities
+ * @param boxes [N, P, 4] decoded corners, or raw regressions when `priors` is given
+ * @param priors [P, 4] the priors of the network size, for raw-regression models
+ */
+export function detectionsFromOutputs(
+  scores: Float32Array,
+  boxes: Float32Array,
+  items: readonly { readonly width: number; readonly height: number }[],
+  numClasses: number,
+  priors: Float32Array | undefined,
+  post: ResolvedPostprocessOptions,
+): Detection[][] {
+  const count = boxes.length / 4 / items.length;
+  return items.map((item, n) => {
+    const imageScores = scores.subarray(n * count * numClasses, (n + 1) * count * numClasses);
+    let imageBoxes = boxes.subarray(n * count * 4, (n + 1) * count * 4);
+    if (priors) imageBoxes = decodeBoxes(imageBoxes, priors);
+    return facesFromOutputs(imageScores, imageBoxes, numClasses, item.width, item.height, post);
+  });
+}
+
+/**
+ * A face detector over a loaded model: the runtime gives how to load its images (at the sizes `fit` gives, from
+ * `fitFor`, called before the session is created so that a refused option leaves nothing to release) and how to
+ * run the network.
+ */
+export function createDetectorCore<Image>(settings: {
+  readonly model: ResolvedModel;
+  readonly options: ResolvedDetectorOptions;
+  readonly fit: Fit;
+  readonly backend: Backend;
+  readonly load: (image: Image, fit: Fit) => Promise<Preprocessed>;
+}): FaceDetectorBase<Image> {
+  const { model, options, backend, fit } = settings;
+  const load = (image: Image): Promise<Preprocessed> => settings.load(image, fit);
+  const priorsFor = createPriorCache();
+  const now = (): number => performance.now();
+  let disposed = false;
+
+  const checkLive = (): void => {
+    if (disposed) throw new UltrafaceError('E_DISPOSED', 'This face detector was disposed');
+  };
+
+  /** One session.run over pre-processed images that share one network size. */
+  async function infer(
+    images: readonly Preprocessed[],
+    timings?: { inference: number; postprocess: number },
+  ): Promise<Detection[][]> {
+    const start = now();
+    const { width, height } = images[0].image;
+    const perImage = 3 * width * height;
+    const input = new Float32Array(images.length * perImage); // [N, 3, H, W]
+    images.forEach((item, n) => {
+      toInputTensor(item.image, input, n * perImage);
+    });
+    let ran = 0;
+    const priors = model.boxes === 'raw' ? priorsFor(networkSize(width, height)) : undefined;
+    const result = await backend.run(input, [images.length, 3, height, width], (scores, boxes) => {
+      ran = now();
+      return detectionsFromOutputs(scores, boxes, images, model.numClasses, priors, options.post);
+    });
+    if (timings) {
+      timings.inference = ran - start;
+      timings.postprocess = now() - ran;
+    }
+    return result;
+  }
+
+  return {
+    model,
+    async detect(image, detectOptions = {}) {
+      checkLive();
+      const start = now();
+      const loaded = await load(image);
+      checkLive();
+      const preprocessMs = now() - start;
+      const timings = { inference: 0, postprocess: 0 };
+      const [faces] = await infer([loaded], timings);
+      detectOptions.onTimings?.({
+        preprocessMs,
+        inferenceMs: timings.inference,
+        postprocessMs: timings.postprocess,
+      });
+      return faces;
+    },
+    async detectBatch(images, batchOptions = {}) {
+      checkLive();
+      if (!Array.isArray(images)) throw invalidOption('images', 'an array of images', images);
+      // Images of different network sizes cannot share a batch: batch only under 'stretch'.
+      const chunk = model.dynamicBatch && options.resize === 'stretch' ? options.batchSize : 1;
+      const results: Detection[][] = [];
+      // Load the next chunk (decoding works on other threads in Node) while the current one runs.
+      let next = Promise.all(images.slice(0, chunk).map(load));
+      for (let start = 0; start < images.length; start += chunk) {
+        const loaded = await next;
+        next = Promise.all(images.slice(start + chunk, start + 2 * chunk).map(load));
+        next.catch(() => undefined); // handled when awaited next iteration; avoids an unhandled rejection meanwhile
+        checkLive();
+        results.push(...(await infer(loaded)));
+        batchOptions.onProgress?.(results.length, images.length);
+      }
+      return results;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await backend.release();
+    },
+  };
+}
