@@ -2,6 +2,12 @@
  * npm run bench:detect — detection latency over the 24 upstream test images, measured side by side in one run:
  * model only (session.run on a ready tensor), decode only (file → resized RGB), and end to end (detect()).
  * Target (issue 2): end-to-end ≤ 1.3 × (model + decode). Medians of several passes; machines here are noisy.
+ *
+ * int8 rows (issue 6): each net is also quantized (`quantizeModel`, 100 faces-voc trainval images, defaults) and
+ * timed interleaved with its fp32 model, image by image; then batch-16 throughput of both, alternating run by
+ * run. The ratios (int8 speed over fp32 speed, > 1 = int8 faster) come from these side-by-side measurements.
+ * The int8 model leaves box decoding to the runtime (detect() includes it; "model only" does not), the fp32
+ * model decodes in the graph.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,13 +17,17 @@ import * as ort from 'onnxruntime-node';
 
 import { toInputTensor } from '../src/core/image.js';
 import { convertWeightsToOnnx } from '../src/model/convert.js';
+import { quantizeModel } from '../src/quantize/quantize.js';
 import { createFaceDetector } from '../src/runtime/node/detector.js';
 import { preprocess } from '../src/runtime/node/image.js';
 import { loadSession } from '../src/runtime/node/session.js';
 
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const IMAGES = join(SHARED, 'reference/upstream/imgs');
+const CALIBRATION = join(SHARED, 'data/faces-voc');
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
+const BATCH = 16;
+const BATCH_RUNS = Number(process.env.BENCH_BATCH_RUNS ?? 12);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -37,53 +47,103 @@ const files = readdirSync(IMAGES)
 const rows: string[][] = [
   ['model', 'threads', 'model ms', 'decode ms', 'detect() ms', 'detect / (model + decode)'],
 ];
+const ratios: string[][] = [
+  ['model', 'threads', 'model-only fp32 / int8', `batch ${BATCH} img/s fp32`, 'int8', 'int8 / fp32'],
+];
+const decoded = await Promise.all(
+  files.map((f) => preprocess(f, { width: 320, height: 240, maxPixels: 1e8 })),
+);
+const inputs = decoded.map(({ image }) => {
+  const data = new Float32Array(3 * 240 * 320);
+  toInputTensor(image, data, 0);
+  return data;
+});
+const tensors = inputs.map((data) => new ort.Tensor('float32', data, [1, 3, 240, 320]));
+const batchData = new Float32Array(BATCH * 3 * 240 * 320);
+for (let n = 0; n < BATCH; n++) batchData.set(inputs[n % inputs.length], n * 3 * 240 * 320);
+const batchTensor = new ort.Tensor('float32', batchData, [BATCH, 3, 240, 320]);
+
 for (const net of ['RFB', 'slim'] as const) {
-  const model = convertWeightsToOnnx(
+  const fp32 = convertWeightsToOnnx(
     readFileSync(join(SHARED, `reference/upstream/models/onnx/version-${net}-320.onnx`)),
   ).onnx;
+  const int8 = (await quantizeModel({ model: fp32, calibration: CALIBRATION })).onnx;
+  const variants = [
+    { label: `${net}-320`, model: fp32 },
+    { label: `${net}-320 int8`, model: int8 },
+  ];
   for (const threads of [1, 2]) {
-    const { session } = await loadSession(model, { threads });
-    const detector = await createFaceDetector({ model, threads });
-    const decoded = await Promise.all(
-      files.map((f) => preprocess(f, { width: 320, height: 240, maxPixels: 1e8 })),
+    const loaded = await Promise.all(
+      variants.map(async (v) => ({
+        ...v,
+        session: (await loadSession(v.model, { threads })).session,
+        detector: await createFaceDetector({ model: v.model, threads }),
+        modelMs: [] as number[],
+        detectMs: [] as number[],
+      })),
     );
-    const tensors = decoded.map(({ image }) => {
-      const data = new Float32Array(3 * 240 * 320);
-      toInputTensor(image, data, 0);
-      return new ort.Tensor('float32', data, [1, 3, 240, 320]);
-    });
-    const modelMs: number[] = [];
     const decodeMs: number[] = [];
-    const detectMs: number[] = [];
     for (let pass = 0; pass <= PASSES; pass++) {
-      // Interleave the three measurements image by image so drifts in machine speed hit them alike.
+      // Interleave the measurements image by image so drifts in machine speed hit them alike.
       for (const [i, file] of files.entries()) {
-        const m = await time(() => session.run({ input: tensors[i] }));
+        const model: number[] = [];
+        for (const v of loaded) model.push(await time(() => v.session.run({ input: tensors[i] })));
         const d = await time(() => preprocess(file, { width: 320, height: 240, maxPixels: 1e8 }));
-        const e = await time(() => detector.detect(file));
+        const detect: number[] = [];
+        for (const v of loaded) detect.push(await time(() => v.detector.detect(file)));
         if (pass > 0) {
-          modelMs.push(m);
+          loaded.forEach((v, k) => {
+            v.modelMs.push(model[k]);
+            v.detectMs.push(detect[k]);
+          });
           decodeMs.push(d);
-          detectMs.push(e);
         }
       }
     }
-    const [m, d, e] = [median(modelMs), median(decodeMs), median(detectMs)];
-    rows.push([
+    const d = median(decodeMs);
+    for (const v of loaded) {
+      const [m, e] = [median(v.modelMs), median(v.detectMs)];
+      rows.push([
+        v.label,
+        String(threads),
+        m.toFixed(2),
+        d.toFixed(2),
+        e.toFixed(2),
+        `${(e / (m + d)).toFixed(2)}x`,
+      ]);
+    }
+    // Batch throughput, fp32 and int8 alternating run by run.
+    const batchMs: number[][] = loaded.map(() => []);
+    for (let run = 0; run <= BATCH_RUNS; run++) {
+      for (const [k, v] of loaded.entries()) {
+        const ms = await time(() => v.session.run({ input: batchTensor }));
+        if (run > 0) batchMs[k].push(ms);
+      }
+    }
+    const [fp32Rate, int8Rate] = batchMs.map((ms) => (1000 * BATCH) / median(ms));
+    ratios.push([
       `${net}-320`,
       String(threads),
-      m.toFixed(2),
-      d.toFixed(2),
-      e.toFixed(2),
-      `${(e / (m + d)).toFixed(2)}x`,
+      `${(median(loaded[0].modelMs) / median(loaded[1].modelMs)).toFixed(2)}x`,
+      fp32Rate.toFixed(0),
+      int8Rate.toFixed(0),
+      `${(int8Rate / fp32Rate).toFixed(2)}x`,
     ]);
-    await session.release();
-    await detector.dispose();
+    for (const v of loaded) {
+      await v.session.release();
+      await v.detector.dispose();
+    }
   }
 }
 
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+const print = (table: string[][]): void => {
+  const widths = table[0].map((_, c) => Math.max(...table.map((r) => r[c].length)));
+  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+};
+print(rows);
 console.log(
   `\n${files.length} images, ${PASSES} passes, medians per image; detect() = decode + resize + model + NMS`,
 );
+console.log('\nint8 vs fp32, measured side by side (> 1x: int8 faster)');
+print(ratios);
+console.log(`batch ${BATCH} = the test images repeated; medians of ${BATCH_RUNS} runs each`);

@@ -26,3 +26,16 @@ export {
   UPSTREAM_NAMES,
   type UpstreamName,
 } from './model/import/upstream.js';
+
+export {
+  quantizeModel,
+  QUANTIZATION_METADATA_KEY,
+  type QuantizeOptions,
+  type QuantizeResult,
+  type QuantizeReport,
+  type QuantizeSettings,
+} from './quantize/quantize.js';
+export type { CalibrationImage, CalibrationSource } from './quantize/calibration-data.js';
+export type { ScoreAgreement } from './quantize/calibrate.js';
+export { CALIBRATION_METHODS, type CalibrationMethod, type ValueRange } from './quantize/ranges.js';
+export { WEIGHT_RANGES, type WeightRange } from './quantize/weights.js';

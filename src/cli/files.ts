@@ -2,18 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 import { UltrafaceError } from '../core/errors.js';
-
-export const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.tif',
-  '.tiff',
-  '.gif',
-  '.avif',
-  '.bmp',
-]);
+import { IMAGE_FILE_EXTENSIONS } from '../runtime/node/image.js';
 
 /** Files as given, and the images inside given directories (recursively, sorted for a stable order). */
 export async function expandImageInputs(inputs: readonly string[]): Promise<string[]> {
@@ -32,7 +21,7 @@ export async function expandImageInputs(inputs: readonly string[]): Promise<stri
     const entries = await readdir(input, { recursive: true, withFileTypes: true });
     files.push(
       ...entries
-        .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
+        .filter((e) => e.isFile() && IMAGE_FILE_EXTENSIONS.has(extname(e.name).toLowerCase()))
         .map((e) => join(e.parentPath, e.name))
         .sort(),
     );

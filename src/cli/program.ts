@@ -8,8 +8,12 @@ import { EVAL_PROTOCOLS } from '../eval/protocols.js';
 import { runConvert } from './commands/convert.js';
 import { runConvertWiderface } from './commands/convert-widerface.js';
 import { runEval } from './commands/eval.js';
+import { runTrain } from './commands/train.js';
 import { runDetect } from './commands/detect.js';
 import { runInfo } from './commands/info.js';
+import { runQuantize } from './commands/quantize.js';
+import { CALIBRATION_METHODS } from '../quantize/ranges.js';
+import { WEIGHT_RANGES } from '../quantize/weights.js';
 import type { CliIo } from './io.js';
 
 const number = (value: string): number => {
@@ -23,6 +27,7 @@ const integer = (value: string): number => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
   return n;
 };
+const integerList = (value: string): number[] => value.split(',').map((v) => integer(v.trim()));
 const inputSizeOption = (): Option =>
   new Option('--input-size <size>', `network input size: ${INPUT_SIZE_NAMES.join(', ')} (width)`).argParser(
     (value): InputSizeName => {
@@ -43,7 +48,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   const program = new Command('ultraface')
     .version(version)
     .description(
-      'Ultra-light face detection: detect, evaluate, import upstream weights, export ONNX, inspect models',
+      'Ultra-light face detection: detect, evaluate, import upstream weights, export ONNX, quantize, inspect models',
     )
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
@@ -96,6 +101,49 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   program
+    .command('train')
+    .description('train a detector on a Pascal-VOC folder (upstream recipe by default)')
+    .requiredOption('--dataset <root>', 'training VOC folder')
+    .option('--split <name>', 'training split', 'trainval')
+    .option('--val-dataset <root>', 'validation VOC folder (validation loss and AP50)')
+    .option('--val-split <name>', 'validation split', 'test')
+    .addOption(new Option('--net <name>', 'network').choices(['RFB', 'slim']).default('RFB'))
+    .addOption(inputSizeOption().default(320))
+    .option('--epochs <n>', 'epochs', integer, 200)
+    .option('--batch-size <n>', 'images per step', integer, 24)
+    .option('--lr <lr>', 'base learning rate', number, 0.01)
+    .option('--momentum <m>', 'SGD momentum', number, 0.9)
+    .option('--weight-decay <wd>', 'SGD weight decay', number, 5e-4)
+    .addOption(
+      new Option('--schedule <kind>', 'learning-rate schedule')
+        .choices(['multi-step', 'cosine', 'poly'])
+        .default('multi-step'),
+    )
+    .option('--milestones <list>', 'multi-step: epochs where the LR drops x0.1', integerList, [95, 150])
+    .option('--t-max <n>', 'cosine: period in epochs', integer, 120)
+    .option('--warmup <steps>', 'linear LR warm-up over this many steps', integer, 0)
+    .addOption(
+      new Option('--augment <preset>', 'augmentation: default (crop, zoom-out), upstream, none')
+        .choices(['default', 'upstream', 'none'])
+        .default('default'),
+    )
+    .addOption(
+      new Option('--freeze <part>', 'do not train these layers').choices(['base_net', 'base_net+extras']),
+    )
+    .option('--init <weights>', 'start from these weights (.onnx or .pth) instead of a fresh initialisation')
+    .option('--seed <n>', 'random seed', integer, 0)
+    .option('--validate-every <n>', 'validate every n epochs (and after the last)', integer, 5)
+    .option('--checkpoint-every <steps>', 'also save last.ckpt every this many steps', integer, 100)
+    .option('--workers <n>', 'batch-building worker threads', integer, 1)
+    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--max-steps <n>', 'stop (resumably) once the run has taken this many steps', integer)
+    .requiredOption('-o, --out <dir>', 'run folder: checkpoints, history, loss-curve.svg, model.onnx')
+    .option('--resume', 'continue from <out>/last.ckpt')
+    .action(async (options: Parameters<typeof runTrain>[0]) => {
+      setExitCode(await runTrain(options, io));
+    });
+
+  program
     .command('eval')
     .description('measure accuracy: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50')
     .option('-m, --model <file>', 'the model to evaluate (.onnx, or weights ultraface import reads)')
@@ -127,6 +175,42 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option('--overwrite', 'replace an existing output folder')
     .action(async (options: Parameters<typeof runConvertWiderface>[0]) => {
       setExitCode(await runConvertWiderface(options, io));
+    });
+
+  program
+    .command('quantize')
+    .description('quantize a model to int8 (QDQ ONNX, ~310 KB for RFB-320), calibrated on images')
+    .argument('<model>', 'an ultraface .onnx (fp32), or weights ultraface import reads')
+    .requiredOption('--calibration <path>', 'a folder of images, a Pascal-VOC root, or a VOC split file')
+    .requiredOption('-o, --out <file>', 'the int8 ONNX file to write')
+    .option('--split <name>', 'VOC split when --calibration is a VOC root (default trainval)')
+    .option('--images <n>', 'calibration images, spread over the source (default 100)', integer)
+    .addOption(
+      new Option('--method <name>', 'activation ranges: minmax (default), percentile, entropy').choices(
+        CALIBRATION_METHODS,
+      ),
+    )
+    .option(
+      '--percentile <p>',
+      'with --method percentile: share of |x| kept, in percent (default 99.99)',
+      number,
+    )
+    .option('--per-channel', 'one weight scale per output channel (default)')
+    .option('--no-per-channel', 'one weight scale per tensor')
+    .option('--no-equalize', 'do not rescale channels between convolutions')
+    .option('--no-bias-correction', 'do not correct biases for weight rounding')
+    .addOption(
+      new Option(
+        '--weight-range <name>',
+        'int8 weight bounds: pairwise (default, safe on AVX2), reduced (7-bit), full (VNNI/Arm only)',
+      ).choices(WEIGHT_RANGES),
+    )
+    .option('--float-convs <names>', 'comma-separated convs to keep in float, e.g. base_net.0.0')
+    .addOption(inputSizeOption())
+    .option('--threads <n>', 'onnxruntime threads for calibration', integer)
+    .option('--json', 'print the report as JSON')
+    .action(async (model: string, options: Parameters<typeof runQuantize>[1]) => {
+      setExitCode(await runQuantize(model, options, io));
     });
 
   program

@@ -1,0 +1,95 @@
+/**
+ * npm run bench:train — training throughput at batch 24 (forward, loss, backward, SGD step and data loading
+ * included), ours next to PyTorch (../shared/bench/torch_train_step.py, Debian's python3-torch) in one run.
+ * Target (issue 4): ≥ 1.0x PyTorch with 2 threads. Also prints our peak RSS.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { trainingSamplesFromVoc } from '../src/data/training-set.js';
+import { readVocDataset } from '../src/data/voc.js';
+import { train, type StepRecord } from '../src/train/trainer.js';
+
+const SHARED = new URL('../../shared/', import.meta.url).pathname;
+const STEPS = Number(process.env.BENCH_STEPS ?? 8);
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const BATCH = 24;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function torchImagesPerSecond(net: string): number | undefined {
+  const script = join(SHARED, 'bench/torch_train_step.py');
+  if (!existsSync('/usr/bin/python3') || !existsSync(script)) return undefined;
+  try {
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [
+        script,
+        '--net',
+        net,
+        '--size',
+        '320',
+        '--batch',
+        String(BATCH),
+        '--threads',
+        String(THREADS),
+        '--steps',
+        String(STEPS),
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    return (JSON.parse(out.trim().split('\n').pop()!) as { train_images_per_s: number }).train_images_per_s;
+  } catch {
+    return undefined; // python3-torch not installed: apt-get install -y python3-torch
+  }
+}
+
+const samples = trainingSamplesFromVoc(
+  await readVocDataset(join(SHARED, 'data/faces-voc'), { split: 'trainval' }),
+);
+const rows = [['net', 'threads', 'ultraface img/s', 'pytorch img/s', 'ratio', 'peak RSS']];
+for (const net of ['RFB', 'slim'] as const) {
+  const outDir = mkdtempSync(join(tmpdir(), 'ultraface-bench-train-'));
+  const steps: StepRecord[] = [];
+  await train({
+    config: {
+      net,
+      inputSize: 320,
+      epochs: 1,
+      batchSize: BATCH,
+      schedule: { kind: 'multi-step', lr: 0.01 },
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      groupScale: {},
+      augment: 'default',
+      seed: 0,
+      validateEvery: 1000,
+      checkpointEvery: 1_000_000,
+    },
+    samples,
+    outDir,
+    threads: THREADS,
+    workers: 1,
+    maxSteps: STEPS + 2,
+    hooks: { onStep: (s) => steps.push(s) },
+  });
+  rmSync(outDir, { recursive: true, force: true });
+  const ours = median(steps.slice(2).map((s) => s.imagesPerSecond)); // the first steps warm up onnxruntime
+  const torch = torchImagesPerSecond(net);
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  rows.push([
+    `${net}-320`,
+    String(THREADS),
+    ours.toFixed(1),
+    torch === undefined ? 'n/a' : torch.toFixed(1),
+    torch === undefined ? 'n/a' : `${(ours / torch).toFixed(2)}x`,
+    `${rssMb.toFixed(0)} MB`,
+  ]);
+}
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+console.log(
+  `\nbatch ${BATCH}, median of ${STEPS} steps after 2 warm-up steps; peak RSS is the process maximum so far`,
+);

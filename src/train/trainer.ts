@@ -1,0 +1,455 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import * as ort from 'onnxruntime-node';
+
+import { UltrafaceError } from '../core/errors.js';
+import { INPUT_SIZES, type InputSizeName, type NetVersion } from '../core/presets.js';
+import { createRandom } from '../core/random.js';
+import type { AugmentOptionsInput } from '../data/augment.js';
+import { createBatchSource, type BatchPosition, type BatchSource } from '../data/batches.js';
+import type { TrainingBatch, TrainingSample } from '../data/training-set.js';
+import type { ModelGraph, ParamGroup, ParamSpec } from '../model/graph.js';
+import { createModel } from '../model/model.js';
+import { buildNetwork } from '../model/network.js';
+import { exportOnnx } from '../model/onnx/writer.js';
+import type { WeightTensor, Weights } from '../model/weights.js';
+import { writeFileAtomic } from '../runtime/node/files.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import {
+  batchMeanOutput,
+  batchVarianceOutput,
+  compileTrainingGraph,
+  gradientOutput,
+  LOSS_CLASSIFICATION_OUTPUT,
+  LOSS_REGRESSION_OUTPUT,
+  type CompiledTrainingGraph,
+} from './compile.js';
+import { initialWeights } from './init.js';
+import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
+import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
+
+/** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
+export interface TrainConfig {
+  readonly net: NetVersion;
+  readonly inputSize: InputSizeName;
+  readonly epochs: number;
+  /** Images per step. Default 24 (upstream). */
+  readonly batchSize: number;
+  readonly schedule: ScheduleOptions;
+  /** SGD (upstream: 0.9 and 5e-4). */
+  readonly momentum: number;
+  readonly weightDecay: number;
+  /** LR multiplier per parameter group; 0 freezes the group. */
+  readonly groupScale: Partial<Record<ParamGroup, number>>;
+  readonly augment: AugmentOptionsInput;
+  readonly seed: number;
+  /** Validation (loss, and the `evaluate` hook) every this many epochs, and after the last. */
+  readonly validateEvery: number;
+  /** Save `last.ckpt` every this many steps as well as after every epoch. */
+  readonly checkpointEvery: number;
+}
+
+export interface TrainOptions {
+  readonly config: TrainConfig;
+  readonly samples: readonly TrainingSample[];
+  readonly validationSamples?: readonly TrainingSample[];
+  /** Run folder: `last.ckpt`, `best.ckpt`, `history.json`, `model.onnx`. */
+  readonly outDir: string;
+  /** Continue from `<outDir>/last.ckpt` when it exists (its config wins over `config`). */
+  readonly resume?: boolean;
+  /** Start from these weights instead of a fresh initialisation (fine-tuning). */
+  readonly initialWeights?: Weights;
+  /** Batch-building worker threads (default 1) and onnxruntime threads (default: one per core). */
+  readonly workers?: number;
+  readonly threads?: number;
+  /** Stop once the run has taken this many steps in all (tests, benchmarks); it can be resumed later. */
+  readonly maxSteps?: number;
+  /** Aborting finishes the current step, saves `last.ckpt` and returns (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  readonly hooks?: TrainHooks;
+}
+
+export interface StepRecord {
+  readonly epoch: number;
+  /** Batch within the epoch, and steps since the run began. */
+  readonly batch: number;
+  readonly step: number;
+  readonly batchesPerEpoch: number;
+  readonly lossRegression: number;
+  readonly lossClassification: number;
+  readonly lr: number;
+  /** Over the last step, data loading included. */
+  readonly imagesPerSecond: number;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  /** Mean training losses over the epoch's steps. */
+  readonly lossRegression: number;
+  readonly lossClassification: number;
+  readonly validationLoss?: { readonly regression: number; readonly classification: number };
+  /** From the `evaluate` hook, e.g. `{ AP50: 0.85 }`. */
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly lr: number;
+  readonly seconds: number;
+}
+
+export interface TrainHooks {
+  onStep?(record: StepRecord): void;
+  onEpoch?(record: EpochRecord, history: readonly EpochRecord[]): void | Promise<void>;
+  /** Scores an fp32 export of the current weights (e.g. VOC AP on the validation split). */
+  evaluate?(model: Uint8Array, epoch: number): Promise<Readonly<Record<string, number>>>;
+}
+
+export interface TrainResult {
+  /** True when the run reached its last epoch (false: stopped by `maxSteps` or the signal; resumable). */
+  readonly finished: boolean;
+  readonly history: readonly EpochRecord[];
+  readonly steps: number;
+  /** The exported fp32 model of the final weights, when finished. */
+  readonly modelPath?: string;
+}
+
+/** The JSON half of a checkpoint. */
+interface TrainState {
+  readonly config: TrainConfig;
+  /** The next batch to train on. */
+  readonly position: BatchPosition;
+  readonly step: number;
+  readonly history: readonly EpochRecord[];
+  /** Running sums over the current epoch's steps so far (so a mid-epoch resume reports the same mean). */
+  readonly epochSums: {
+    readonly regression: number;
+    readonly classification: number;
+    readonly steps: number;
+  };
+  readonly bestValidationLoss: number | null;
+}
+
+const VELOCITY_PREFIX = 'momentum:';
+
+function floatTensor(weights: Weights, name: string): Float32Array {
+  const data = weights.get(name)?.data;
+  if (!(data instanceof Float32Array)) throw new Error(`trainer: missing float tensor ${name}`);
+  return data;
+}
+
+function toInt64(labels: Int32Array): BigInt64Array {
+  const out = new BigInt64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = BigInt(labels[i]);
+  return out;
+}
+
+async function createSession(onnx: Uint8Array, threads: number | undefined): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(onnx, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+    logSeverityLevel: 3,
+  });
+}
+
+/**
+ * Trains the detector with the compiled ONNX training graph on onnxruntime-node (DESIGN.md "Training engine"):
+ * batches come from worker threads while the previous step runs; SGD, BN running statistics and the schedule
+ * run here. Checkpoints are atomic; a resumed run continues with the same batches and the same next loss.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const lastPath = join(options.outDir, 'last.ckpt');
+  const resumed = options.resume
+    ? await loadCheckpoint<TrainState>(lastPath).catch(ignoreMissing)
+    : undefined;
+  const config = resumed?.state.config ?? options.config;
+  validateSchedule(config.schedule);
+  const size = INPUT_SIZES[config.inputSize];
+  const graph = buildNetwork(config.net);
+
+  // Weights (state dict) and momentum buffers, mutated in place step by step.
+  let weights: Map<string, WeightTensor>;
+  const sgd: SgdState = createSgdState();
+  if (resumed) {
+    weights = new Map([...resumed.tensors].filter(([name]) => !name.startsWith(VELOCITY_PREFIX)));
+    for (const [name, tensor] of resumed.tensors) {
+      if (name.startsWith(VELOCITY_PREFIX))
+        sgd.velocity.set(name.slice(VELOCITY_PREFIX.length), tensor.data as Float32Array);
+    }
+  } else if (options.initialWeights) {
+    weights = new Map(
+      [...createModel(options.initialWeights, config.net).weights].map(([k, t]) => [k, copyTensor(t)]),
+    );
+  } else {
+    weights = initialWeights(graph, createRandom(config.seed, 0x1417));
+  }
+  createModel(weights, config.net); // checks names and shapes
+  const params = new Map(
+    graph.params.filter((p) => p.learnable).map((p) => [p.name, floatTensor(weights, p.name)]),
+  );
+
+  let state: TrainState = resumed?.state ?? {
+    config,
+    position: { epoch: 0, batch: 0 },
+    step: 0,
+    history: [],
+    epochSums: { regression: 0, classification: 0, steps: 0 },
+    bestValidationLoss: null,
+  };
+  if (state.position.epoch >= config.epochs)
+    return { finished: true, history: state.history, steps: state.step };
+
+  const trainGraph = compileTrainingGraph(graph, {
+    width: size.width,
+    height: size.height,
+    batchSize: 'dynamic',
+  });
+  const session = await createSession(trainGraph.onnx, options.threads);
+  const batches = createBatchSource({
+    samples: options.samples,
+    inputSize: config.inputSize,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    augment: config.augment,
+    workers: options.workers ?? 1,
+    start: state.position,
+  });
+
+  const save = async (path: string): Promise<void> => {
+    const tensors = new Map<string, WeightTensor>(weights);
+    for (const [name, v] of sgd.velocity)
+      tensors.set(`${VELOCITY_PREFIX}${name}`, { shape: [v.length], data: v });
+    await saveCheckpoint(path, { state, tensors });
+  };
+
+  let epochStart = performance.now();
+  try {
+    while (state.position.epoch < config.epochs) {
+      if (options.signal?.aborted || (options.maxSteps !== undefined && state.step >= options.maxSteps)) {
+        await save(lastPath);
+        return { finished: false, history: state.history, steps: state.step };
+      }
+      const started = performance.now();
+      const batch = await batches.next();
+      const lr = learningRate(config.schedule, batch.epoch, state.step);
+      const losses = await trainStep(
+        session,
+        trainGraph,
+        graph.params,
+        batch,
+        weights,
+        params,
+        sgd,
+        lr,
+        config,
+      );
+      const sums = {
+        regression: state.epochSums.regression + losses.regression,
+        classification: state.epochSums.classification + losses.classification,
+        steps: state.epochSums.steps + 1,
+      };
+      state = { ...state, position: batches.position, step: state.step + 1, epochSums: sums };
+      options.hooks?.onStep?.({
+        epoch: batch.epoch,
+        batch: batch.index,
+        step: state.step,
+        batchesPerEpoch: batches.batchesPerEpoch,
+        lossRegression: losses.regression,
+        lossClassification: losses.classification,
+        lr,
+        imagesPerSecond: batch.size / ((performance.now() - started) / 1000),
+      });
+      if (!Number.isFinite(losses.regression + losses.classification)) {
+        throw new UltrafaceError(
+          'E_INVALID_OPTION',
+          `The loss diverged at step ${state.step} (lr ${lr}); try a lower --lr or a warm-up`,
+        );
+      }
+
+      const epochDone = batches.position.epoch !== batch.epoch;
+      if (epochDone) {
+        const record = await finishEpoch(batch.epoch, lr, (performance.now() - epochStart) / 1000);
+        epochStart = performance.now();
+        state = {
+          ...state,
+          history: [...state.history, record],
+          epochSums: { regression: 0, classification: 0, steps: 0 },
+        };
+        await save(lastPath);
+        await writeFileAtomic(
+          join(options.outDir, 'history.json'),
+          `${JSON.stringify(state.history, null, 1)}\n`,
+        );
+        await options.hooks?.onEpoch?.(record, state.history);
+      } else if (state.step % config.checkpointEvery === 0) {
+        await save(lastPath);
+      }
+    }
+  } finally {
+    await batches.close();
+    await session.release();
+  }
+
+  const modelPath = join(options.outDir, 'model.onnx');
+  await writeFileAtomic(modelPath, exportModel());
+  return { finished: true, history: state.history, steps: state.step, modelPath };
+
+  function exportModel(): Uint8Array {
+    return exportOnnx(createModel(weights, config.net), {
+      inputSize: size,
+      source: `ultraface train (${config.net}-${config.inputSize})`,
+    });
+  }
+
+  async function finishEpoch(epoch: number, lr: number, seconds: number): Promise<EpochRecord> {
+    const sums = state.epochSums;
+    const last = epoch === config.epochs - 1;
+    const validate = last || epoch % config.validateEvery === 0;
+    let validationLoss: EpochRecord['validationLoss'];
+    let metrics: EpochRecord['metrics'];
+    if (validate && options.validationSamples?.length) {
+      validationLoss = await validationLosses(
+        graph,
+        weights,
+        options.validationSamples,
+        config,
+        options.workers,
+        options.threads,
+      );
+      const total = validationLoss.regression + validationLoss.classification;
+      if (state.bestValidationLoss === null || total < state.bestValidationLoss) {
+        state = { ...state, bestValidationLoss: total };
+        await save(join(options.outDir, 'best.ckpt'));
+        await writeFileAtomic(join(options.outDir, 'best.onnx'), exportModel());
+      }
+    }
+    if (validate && options.hooks?.evaluate) metrics = await options.hooks.evaluate(exportModel(), epoch);
+    return {
+      epoch,
+      lossRegression: sums.regression / Math.max(sums.steps, 1),
+      lossClassification: sums.classification / Math.max(sums.steps, 1),
+      ...(validationLoss ? { validationLoss } : {}),
+      ...(metrics ? { metrics } : {}),
+      lr,
+      seconds,
+    };
+  }
+}
+
+function ignoreMissing(error: unknown): undefined {
+  if (error instanceof UltrafaceError && error.code === 'E_FILE_NOT_FOUND') return undefined;
+  throw error;
+}
+
+function copyTensor(tensor: WeightTensor): WeightTensor {
+  return { shape: tensor.shape, data: tensor.data.slice() };
+}
+
+/** One `session.run` (forward, loss, backward), then SGD and the BN running statistics (SPEC §7.2, §2.1). */
+async function trainStep(
+  session: ort.InferenceSession,
+  compiled: CompiledTrainingGraph,
+  specs: readonly ParamSpec[],
+  batch: TrainingBatch,
+  weights: Map<string, WeightTensor>,
+  params: ReadonlyMap<string, Float32Array>,
+  sgd: SgdState,
+  lr: number,
+  config: TrainConfig,
+): Promise<{ regression: number; classification: number }> {
+  const outputs = await session.run(feeds(compiled, batch, weights));
+  const gradients = new Map<string, Float32Array>();
+  for (const name of params.keys()) gradients.set(name, outputs[gradientOutput(name)].data as Float32Array);
+  sgdStep(specs, params, gradients, sgd, lr, config);
+  for (const bn of compiled.batchNorms) {
+    updateRunningStats(
+      {
+        mean: floatTensor(weights, `${bn.name}.running_mean`),
+        variance: floatTensor(weights, `${bn.name}.running_var`),
+      },
+      {
+        mean: outputs[batchMeanOutput(bn.name)].data as Float32Array,
+        variance: outputs[batchVarianceOutput(bn.name)].data as Float32Array,
+      },
+      bn.momentum,
+    );
+    const counter = weights.get(`${bn.name}.num_batches_tracked`)!.data as BigInt64Array;
+    counter[0] += 1n;
+  }
+  return {
+    regression: (outputs[LOSS_REGRESSION_OUTPUT].data as Float32Array)[0],
+    classification: (outputs[LOSS_CLASSIFICATION_OUTPUT].data as Float32Array)[0],
+  };
+}
+
+/** The graph's inputs for one batch: images, targets, parameters (and running statistics in eval mode). */
+function feeds(
+  compiled: CompiledTrainingGraph,
+  batch: TrainingBatch,
+  weights: Weights,
+): Record<string, ort.Tensor> {
+  const n = batch.size;
+  const result: Record<string, ort.Tensor> = {};
+  for (const input of compiled.inputs) {
+    const shape = input.shape.map((d) => (typeof d === 'number' ? d : n));
+    switch (input.role) {
+      case 'image':
+        result[input.name] = new ort.Tensor('float32', batch.images, shape);
+        break;
+      case 'labels':
+        result[input.name] = new ort.Tensor('int64', toInt64(batch.labels), shape);
+        break;
+      case 'gt_locations':
+        result[input.name] = new ort.Tensor('float32', batch.locations, shape);
+        break;
+      default:
+        result[input.name] = new ort.Tensor('float32', floatTensor(weights, input.source!), shape);
+    }
+  }
+  return result;
+}
+
+/**
+ * Mean validation losses over the validation set, BN in eval mode (upstream's validation, SPEC §7.3):
+ * no augmentation beyond the resize, list order, averaged over batches.
+ */
+async function validationLosses(
+  graph: ModelGraph,
+  weights: Weights,
+  samples: readonly TrainingSample[],
+  config: TrainConfig,
+  workers: number | undefined,
+  threads: number | undefined,
+): Promise<{ regression: number; classification: number }> {
+  const size = INPUT_SIZES[config.inputSize];
+  const compiled = compileTrainingGraph(graph, {
+    width: size.width,
+    height: size.height,
+    batchSize: 'dynamic',
+    mode: 'eval',
+  });
+  const session = await createSession(compiled.onnx, threads);
+  const source: BatchSource = createBatchSource({
+    samples,
+    inputSize: config.inputSize,
+    batchSize: config.batchSize,
+    augment: 'none',
+    shuffle: false,
+    workers: workers ?? 1,
+  });
+  try {
+    let regression = 0;
+    let classification = 0;
+    for (let i = 0; i < source.batchesPerEpoch; i++) {
+      const outputs = await session.run(feeds(compiled, await source.next(), weights));
+      regression += (outputs[LOSS_REGRESSION_OUTPUT].data as Float32Array)[0];
+      classification += (outputs[LOSS_CLASSIFICATION_OUTPUT].data as Float32Array)[0];
+    }
+    return {
+      regression: regression / source.batchesPerEpoch,
+      classification: classification / source.batchesPerEpoch,
+    };
+  } finally {
+    await source.close();
+    await session.release();
+  }
+}

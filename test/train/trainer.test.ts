@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
+import { readVocDataset } from '../../src/data/voc.js';
+import { evaluateVocAp } from '../../src/eval/voc-ap.js';
+import { createFaceDetector } from '../../src/runtime/node/detector.js';
+import { decodeCheckpoint, type Checkpoint } from '../../src/train/checkpoint.js';
+import { train, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
+
+/** The tiny preset (STYLE.md §12): slim at 128x96 on 8 faces-voc photos, no augmentation. */
+const TINY: TrainConfig = {
+  net: 'slim',
+  inputSize: 128,
+  epochs: 80,
+  batchSize: 8,
+  schedule: { kind: 'multi-step', lr: 0.02, milestones: [64], warmupSteps: 10 },
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  groupScale: {},
+  augment: 'none',
+  seed: 1,
+  validateEvery: 1000,
+  checkpointEvery: 1000,
+};
+
+describe('train', () => {
+  let samples: TrainingSample[];
+  let dir: string;
+  before(async () => {
+    const dataset = await readVocDataset(sharedPath('data/faces-voc'), { split: 'test' });
+    samples = trainingSamplesFromVoc(dataset).slice(0, 8);
+    dir = mkdtempSync(join(tmpdir(), 'ultraface-train-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tiny preset: overfits 8 photos, then finds their faces (AP50 ≥ 0.9)', async () => {
+    const losses: number[] = [];
+    const result = await train({
+      config: TINY,
+      samples,
+      outDir: join(dir, 'tiny'),
+      hooks: { onStep: (s) => losses.push(s.lossRegression + s.lossClassification) },
+    });
+    assert.ok(result.finished && result.modelPath);
+    const first = losses[0];
+    const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
+    assert.ok(last < first / 10, `loss ${first} → ${last}`);
+
+    const detector = await createFaceDetector({
+      model: result.modelPath,
+      scoreThreshold: 0.1,
+      candidateSize: 800,
+      topK: 400,
+    });
+    const faces = await detector.detectBatch(samples.map((s) => s.image as string));
+    await detector.dispose();
+    const { ap } = evaluateVocAp(
+      samples.map((s, i) => ({
+        groundTruth: s.boxes,
+        boxes: faces[i].flatMap((f) => [f.box.x1, f.box.y1, f.box.x2, f.box.y2]),
+        scores: faces[i].map((f) => f.score),
+      })),
+    );
+    assert.ok(ap >= 0.9, `AP50 ${ap}`);
+    const history = JSON.parse(readFileSync(join(dir, 'tiny', 'history.json'), 'utf8')) as unknown[];
+    assert.equal(history.length, 80);
+  });
+
+  it('resumes from a checkpoint with the same batches and the same next losses', async () => {
+    const config: TrainConfig = { ...TINY, epochs: 3, batchSize: 4, augment: 'default', checkpointEvery: 1 };
+    const run = async (
+      outDir: string,
+      options: { maxSteps?: number; resume?: boolean },
+    ): Promise<StepRecord[]> => {
+      const steps: StepRecord[] = [];
+      await train({
+        config,
+        samples,
+        outDir,
+        threads: 1,
+        ...options,
+        hooks: { onStep: (s) => steps.push(s) },
+      });
+      return steps;
+    };
+    const losses = (steps: StepRecord[]): number[][] =>
+      steps.map((s) => [s.epoch, s.batch, s.lossRegression, s.lossClassification, s.lr]);
+    const straight = await run(join(dir, 'straight'), {});
+    const firstPart = await run(join(dir, 'resumed'), { maxSteps: 3 });
+    const secondPart = await run(join(dir, 'resumed'), { resume: true });
+    assert.equal(straight.length, 6);
+    assert.deepEqual(losses([...firstPart, ...secondPart]), losses(straight)); // bit-identical at 1 thread
+  });
+
+  it("ultraface train survives SIGKILL: the resumed run ends in the uninterrupted run's state", async () => {
+    const args = (out: string): string[] => [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'train',
+      '--dataset',
+      sharedPath('data/faces-voc'),
+      '--split',
+      'test',
+      '--net',
+      'slim',
+      '--input-size',
+      '128',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '8',
+      '--max-steps',
+      '6',
+      '--checkpoint-every',
+      '2',
+      '--threads',
+      '1',
+      '--seed',
+      '3',
+      '-o',
+      out,
+    ];
+    const checkpoint = (out: string): Checkpoint<unknown> =>
+      decodeCheckpoint(readFileSync(join(out, 'last.ckpt')));
+    const straight = join(dir, 'cli-straight');
+    assert.equal((await runCli(args(straight).slice(3))).code, 0);
+
+    // Kill the second run as soon as its first checkpoint exists, then resume it.
+    const killed = join(dir, 'cli-killed');
+    const child = spawn(process.execPath, args(killed), { stdio: 'ignore' });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(killed, 'last.ckpt'))) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal((await runCli([...args(killed).slice(3), '--resume'])).code, 0);
+    const [a, b] = [checkpoint(killed), checkpoint(straight)];
+    assert.deepEqual(a.state, b.state);
+    assert.deepEqual([...a.tensors], [...b.tensors]);
+  });
+});
