@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import * as ort from 'onnxruntime-node';
 
+import { toInputTensor } from '../../src/core/image.js';
 import { INPUT_SIZES, type InputSizeName } from '../../src/core/presets.js';
 import { generatePriors } from '../../src/core/priors.js';
 import { convertWeightsToOnnx } from '../../src/model/convert.js';
@@ -12,6 +13,7 @@ import { createModel } from '../../src/model/model.js';
 import { decodeOnnx, inspectOnnx } from '../../src/model/onnx/reader.js';
 import { exportOnnx } from '../../src/model/onnx/writer.js';
 import { toNumber } from '../../src/model/onnx/proto.js';
+import { preprocess } from '../../src/runtime/node/image.js';
 import { maxAbsDiff, run, session, syntheticInput } from '../helpers/onnx.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -51,6 +53,29 @@ describe('ONNX export with imported upstream weights', () => {
       });
     }
   }
+
+  it('on the 24 upstream images: scores and boxes within 1e-4 of upstream for RFB-320, slim-320, RFB-640', async () => {
+    const names = readdirSync(sharedPath('reference/upstream/imgs')).filter((f) => f.endsWith('.jpg'));
+    for (const { file, size } of CASES) {
+      const { width, height } = INPUT_SIZES[size];
+      const ours = await session(convertWeightsToOnnx(upstream(file)).onnx);
+      const reference = await session(upstream(file));
+      let worst = 0;
+      for (const name of names) {
+        const { image } = await preprocess(sharedPath(`reference/upstream/imgs/${name}`), {
+          width,
+          height,
+          maxPixels: 1e8,
+        });
+        const data = new Float32Array(3 * width * height);
+        toInputTensor(image, data, 0);
+        const input = new ort.Tensor('float32', data, [1, 3, height, width]);
+        const [a, b] = [await run(ours, input), await run(reference, input)];
+        worst = Math.max(worst, maxAbsDiff(a.scores, b.scores), maxAbsDiff(a.boxes, b.boxes));
+      }
+      assert.ok(worst <= 1e-4, `${file}: max |Δ| ${worst}`);
+    }
+  });
 
   for (const net of ['RFB', 'slim'] as const) {
     it(`${net}-320 raw export matches upstream _without_postprocessing and the SPEC §13 vectors`, async () => {
