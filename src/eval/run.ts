@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -6,6 +7,8 @@ import { UltrafaceError } from '../core/errors.js';
 import type { Detection } from '../core/postprocess.js';
 import { readVocDataset } from '../data/voc.js';
 import { readWiderGroundTruth } from '../data/wider-mat.js';
+import { readWiderSplitTxt, WIDER_ATTRIBUTES } from '../data/wider-txt.js';
+import type { WiderGroundTruth } from '../data/wider-types.js';
 import { convertWeightsToOnnx } from '../model/convert.js';
 import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
 import { readFile } from 'node:fs/promises';
@@ -77,12 +80,17 @@ function toWiderDetections(event: string, name: string, faces: readonly Detectio
 }
 
 export interface WiderRunOptions extends EvalRunOptions {
-  /** WIDER root: `<root>/WIDER_val/images/<event>/<name>.jpg` and `<root>/eval_tools/ground_truth/*.mat`. */
+  /**
+   * WIDER root: `<root>/WIDER_val/images/<event>/<name>.jpg`, and `<root>/eval_tools/ground_truth/*.mat` or,
+   * without them, `<root>/wider_face_split/wider_face_val_bbx_gt.txt`.
+   */
   readonly root: string;
   /** Override the images folder. */
   readonly imagesDir?: string;
-  /** Override the ground-truth folder. */
+  /** Override the ground-truth folder (the official `.mat` files). */
   readonly groundTruthDir?: string;
+  /** Override the split txt used when there are no `.mat` files. */
+  readonly splitTxt?: string;
   /** Write prediction files in the official layout here (`<dir>/<event>/<name>.txt`). */
   readonly predictionsDir?: string;
 }
@@ -90,6 +98,43 @@ export interface WiderRunOptions extends EvalRunOptions {
 export interface WiderRunResult {
   readonly evaluation: WiderEvaluation;
   readonly timing: EvalTiming;
+  /**
+   * 'mat': the official easy/medium/hard lists. 'split-txt': only the split txt was there, which has no such
+   * lists; every setting then counts all valid faces (the `invalid` flag 0), so the three APs are one "all" AP.
+   */
+  readonly groundTruth: 'mat' | 'split-txt';
+}
+
+/** The official `.mat` ground truth, or the split txt with every valid face counted (see `WiderRunResult`). */
+async function loadWiderGroundTruth(
+  options: WiderRunOptions,
+): Promise<{ groundTruth: WiderGroundTruth; source: 'mat' | 'split-txt' }> {
+  const matDir = options.groundTruthDir ?? join(options.root, 'eval_tools', 'ground_truth');
+  const txt = options.splitTxt ?? join(options.root, 'wider_face_split', 'wider_face_val_bbx_gt.txt');
+  if (options.splitTxt === undefined && existsSync(join(matDir, 'wider_face_val.mat'))) {
+    return { groundTruth: await readWiderGroundTruth(matDir), source: 'mat' };
+  }
+  if (!existsSync(txt)) {
+    throw new UltrafaceError(
+      'E_FILE_NOT_FOUND',
+      `No WIDER ground truth: expected ${join(matDir, 'wider_face_val.mat')} (and the easy/medium/hard .mat files) or ${txt}`,
+    );
+  }
+  const invalid = WIDER_ATTRIBUTES.indexOf('invalid');
+  const images = (await readWiderSplitTxt(txt)).map((image) => {
+    const valid: number[] = [];
+    for (let k = 0; k < image.boxes.length / 4; k++) {
+      if (image.attributes[k * WIDER_ATTRIBUTES.length + invalid] === 0) valid.push(k);
+    }
+    const all = Uint32Array.from(valid);
+    return {
+      event: image.event,
+      name: image.name,
+      boxes: image.boxes,
+      keep: { easy: all, medium: all, hard: all },
+    };
+  });
+  return { groundTruth: { images }, source: 'split-txt' };
 }
 
 /**
@@ -97,9 +142,7 @@ export interface WiderRunResult {
  * Predictions are scored exactly as written to the official files (integer boxes, 3-decimal scores).
  */
 export async function runWiderEvaluation(options: WiderRunOptions): Promise<WiderRunResult> {
-  const groundTruth = await readWiderGroundTruth(
-    options.groundTruthDir ?? join(options.root, 'eval_tools', 'ground_truth'),
-  );
+  const { groundTruth, source } = await loadWiderGroundTruth(options);
   const imagesDir = options.imagesDir ?? join(options.root, 'WIDER_val', 'images');
   await readdir(imagesDir).catch((cause: unknown) => {
     throw new UltrafaceError('E_FILE_NOT_FOUND', `No WIDER images folder at ${imagesDir}`, { cause });
@@ -121,7 +164,7 @@ export async function runWiderEvaluation(options: WiderRunOptions): Promise<Wide
         parsePredictionFile(formatPredictionFile(d), d.name),
       ]),
     );
-    return { evaluation: evaluateWider(groundTruth, predictions), timing };
+    return { evaluation: evaluateWider(groundTruth, predictions), timing, groundTruth: source };
   } finally {
     await detector.dispose();
   }
