@@ -67,20 +67,19 @@ function rint(value: number): number {
 }
 
 /**
- * One axis of OpenCV's coefficient table (`cv::resize`, `INTER_LINEAR`): source index `s` and float32 fraction
- * `f = float32((d + 0.5)·scale − 0.5) − floor(...)`, scale = 1 / (dst / src) in double, and the fixed-point weights
- * `rint(float32(1 − f)·2048)`, `rint(f·2048)`. Columns clamp `s`/`f` at the borders; rows do not (their source rows
- * are clamped when read), which is why `clampIndex` is a parameter.
+ * One axis of OpenCV's linear coefficient table (`cv::resize`, `INTER_LINEAR`): source index `s` and float32
+ * fraction `f = float32((d + 0.5)·scale − 0.5) − floor(...)`, scale = 1 / (dst / src) in double. Columns clamp
+ * `s`/`f` at the borders; rows do not (their source rows are clamped when read), hence `clampIndex`. Shared by the
+ * uint8 resize here (fixed-point weights) and training's float resize (float weights `1 − f`, `f`).
  */
-function axisTable(
+export function linearAxisTable(
   src: number,
   dst: number,
   clampIndex: boolean,
-): { index: Int32Array; w0: Int32Array; w1: Int32Array } {
+): { index: Int32Array; fraction: Float32Array } {
   const scale = 1 / (dst / src);
   const index = new Int32Array(dst);
-  const w0 = new Int32Array(dst);
-  const w1 = new Int32Array(dst);
+  const fraction = new Float32Array(dst);
   for (let d = 0; d < dst; d++) {
     let f = Math.fround((d + 0.5) * scale - 0.5);
     let s = Math.floor(f);
@@ -94,8 +93,23 @@ function axisTable(
       f = 0;
     }
     index[d] = s;
-    w0[d] = rint(Math.fround(1 - f) * COEF_SCALE);
-    w1[d] = rint(f * COEF_SCALE);
+    fraction[d] = f;
+  }
+  return { index, fraction };
+}
+
+/** The fixed-point weights `rint(float32(1 − f)·2048)`, `rint(f·2048)` of one axis. */
+function axisTable(
+  src: number,
+  dst: number,
+  clampIndex: boolean,
+): { index: Int32Array; w0: Int32Array; w1: Int32Array } {
+  const { index, fraction } = linearAxisTable(src, dst, clampIndex);
+  const w0 = new Int32Array(dst);
+  const w1 = new Int32Array(dst);
+  for (let d = 0; d < dst; d++) {
+    w0[d] = rint(Math.fround(1 - fraction[d]) * COEF_SCALE);
+    w1[d] = rint(fraction[d] * COEF_SCALE);
   }
   return { index, w0, w1 };
 }

@@ -40,7 +40,7 @@ import { UltrafaceError } from '../core/errors.js';
 import { assertRgbImage, toInputTensor, type RgbImage } from '../core/image.js';
 import { IMAGE_MEAN, IMAGE_STD } from '../core/presets.js';
 import type { Random } from '../core/random.js';
-import { resizeBilinear } from '../core/resize.js';
+import { linearAxisTable, resizeBilinear } from '../core/resize.js';
 import { integerInRange, invalidOption, knownKeys, numberInRange, oneOf } from '../core/validate.js';
 
 export interface PhotometricOptions {
@@ -804,37 +804,14 @@ function resampleWindow(
   }
 }
 
-/**
- * OpenCV's linear coefficient table for one axis with float weights: `fx = float32((d + 0.5)·scale − 0.5)`,
- * `s = floor(fx)`, `fx = float32(fx − s)`, weights `(float32(1 − fx), fx)`; columns clamp at the borders, rows do
- * not (their source rows are clamped when read).
- */
+/** OpenCV's linear coefficient table for one axis with float weights `(float32(1 − f), f)` (SPEC §6.7). */
 function coefficients(
   src: number,
   dst: number,
   clamp: boolean,
 ): { index: Int32Array; w0: Float32Array; w1: Float32Array } {
-  const scale = 1 / (dst / src);
-  const index = new Int32Array(dst);
-  const w0 = new Float32Array(dst);
-  const w1 = new Float32Array(dst);
-  for (let d = 0; d < dst; d++) {
-    let fx = Math.fround((d + 0.5) * scale - 0.5);
-    let s = Math.floor(fx);
-    fx = Math.fround(fx - s);
-    if (clamp && s < 0) {
-      s = 0;
-      fx = 0;
-    }
-    if (clamp && s >= src - 1) {
-      s = src - 1;
-      fx = 0;
-    }
-    index[d] = s;
-    w0[d] = 1 - fx;
-    w1[d] = fx;
-  }
-  return { index, w0, w1 };
+  const { index, fraction } = linearAxisTable(src, dst, clamp);
+  return { index, w0: fraction.map((f) => 1 - f), w1: fraction };
 }
 
 /** The canvas window as a uint8 image (for the fixed-point resize): fill, the image pasted, mirrored if asked. */

@@ -11,7 +11,7 @@ import { readWiderSplitTxt, WIDER_ATTRIBUTES } from '../data/wider-txt.js';
 import type { WiderGroundTruth } from '../data/wider-types.js';
 import { convertWeightsToOnnx } from '../model/convert.js';
 import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
-import { readFile } from 'node:fs/promises';
+import { readModelBytes } from '../runtime/node/session.js';
 import {
   formatPredictionFile,
   parsePredictionFile,
@@ -36,22 +36,13 @@ export interface EvalTiming {
   readonly imagesPerSecond: number;
 }
 
-async function modelBytes(model: string | Uint8Array): Promise<Uint8Array> {
-  if (typeof model !== 'string') return model;
-  try {
-    return await readFile(model);
-  } catch (cause) {
-    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read the model file ${model}`, { cause });
-  }
-}
-
 /**
  * A detector set up for a protocol. Aspect-keeping protocols need free input sizes, so the model's weights are
  * re-exported in memory as a raw, dynamic-size graph (lossless, BN folding included).
  */
 async function protocolDetector(options: EvalRunOptions): Promise<FaceDetector> {
   const protocol = options.protocol ?? 'ulfd';
-  const bytes = await modelBytes(options.model);
+  const { bytes } = await readModelBytes(options.model);
   const model = needsDynamicModel(protocol)
     ? convertWeightsToOnnx(bytes, { postprocess: false, dynamicInputSize: true }).onnx
     : bytes;

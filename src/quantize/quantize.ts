@@ -10,7 +10,7 @@
  * 4. The int8 model is loaded once by onnxruntime and its scores compared with the fp32 graph's on a few
  *    calibration images (`report.agreement`).
  */
-import { readFile } from 'node:fs/promises';
+import { readModelBytes } from '../runtime/node/session.js';
 
 import { checkOptionsObject, resolveInputSize } from '../core/detect-options.js';
 import { UltrafaceError } from '../core/errors.js';
@@ -186,16 +186,6 @@ function resolveOptions(options: QuantizeOptions): Omit<QuantizeSettings, 'image
   };
 }
 
-async function readModel(model: string | Uint8Array): Promise<{ bytes: Uint8Array; source: string }> {
-  if (typeof model !== 'string') return { bytes: model, source: 'the given model bytes' };
-  try {
-    return { bytes: await readFile(model), source: model };
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_MODEL_LOAD';
-    throw new UltrafaceError(code, `Cannot read the model file ${model}`, { cause });
-  }
-}
-
 /** An fp32 source's own metadata (if it is an ultraface ONNX); refuses models that are already quantized. */
 function sourceMetadata(bytes: Uint8Array, source: string): ModelMetadata | undefined {
   if (bytes.length === 0 || sniffWeightsFormat(bytes) !== 'onnx') return undefined;
@@ -242,7 +232,7 @@ function setMetadata(model: OnnxModel, source: string, settings: QuantizeSetting
 export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeResult> {
   const resolved = resolveOptions(options);
   const { count, inputSize, threads, ...chosen } = resolved;
-  const { bytes, source } = await readModel(options.model);
+  const { bytes, source } = await readModelBytes(options.model);
   const metadata = sourceMetadata(bytes, source);
   const fp32 = convertWeightsToOnnx(
     bytes,
