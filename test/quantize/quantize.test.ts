@@ -383,6 +383,19 @@ describe('ultraface quantize', () => {
     assert.equal(report.method, 'percentile');
     assert.equal(report.percentile, 99.99);
     assert.equal(readFileSync(out).length, report.int8Bytes);
+
+    const info = await runCli(['info', '--json', out]);
+    assert.equal(info.code, 0, info.stderr);
+    const described = JSON.parse(info.stdout) as {
+      format: string;
+      net: string;
+      params: number;
+      priors: number;
+    };
+    assert.deepEqual(
+      [described.format, described.net, described.params, described.priors],
+      ['onnx-int8', 'RFB', 276_292, 708],
+    );
   });
 
   it('a bad calibration source exits 1 with E_DATASET', async () => {

@@ -1,11 +1,15 @@
 import { readFile } from 'node:fs/promises';
 
 import { UltrafaceError } from '../../core/errors.js';
-import { INPUT_SIZES, inputSizeFromDims, type InputSize } from '../../core/presets.js';
+import { INPUT_SIZES, inputSizeFromDims, type InputSize, type NetVersion } from '../../core/presets.js';
 import { priorCount } from '../../core/priors.js';
 import { complexity } from '../../model/complexity.js';
-import { readWeightsFile } from '../../model/import/weights-file.js';
+import type { ModelGraph } from '../../model/graph.js';
+import { readWeightsFile, sniffWeightsFormat } from '../../model/import/weights-file.js';
 import { createModel } from '../../model/model.js';
+import { buildNetwork } from '../../model/network.js';
+import { decodeOnnx, inspectOnnx, type OnnxModelInfo } from '../../model/onnx/reader.js';
+import { QUANTIZATION_METADATA_KEY } from '../../quantize/quantize.js';
 import type { CliIo } from '../io.js';
 
 export interface ModelReport {
@@ -25,6 +29,27 @@ export interface ModelReport {
   readonly bytes: number;
 }
 
+/**
+ * The network a file holds: from its weights (.pth, fp32 ONNX), or for int8 models, whose weights are quantized,
+ * from the ultraface metadata the quantizer keeps.
+ */
+function readModelDescription(
+  bytes: Uint8Array,
+  file: string,
+): { format: string; graph: ModelGraph; version: NetVersion; onnx: OnnxModelInfo | undefined } {
+  if (sniffWeightsFormat(bytes) === 'onnx') {
+    const proto = decodeOnnx(bytes, file);
+    const info = inspectOnnx(proto);
+    if (info.metadata && proto.metadataProps.some((p) => p.key === QUANTIZATION_METADATA_KEY)) {
+      const graph = buildNetwork(info.metadata.net, info.metadata.numClasses);
+      return { format: 'onnx-int8', graph, version: info.metadata.net, onnx: info };
+    }
+  }
+  const imported = readWeightsFile(bytes, file);
+  const model = createModel(imported.weights);
+  return { format: imported.format, graph: model.graph, version: model.version, onnx: imported.onnx };
+}
+
 /** Reads a model or weights file and describes it (params and FLOPs as SPEC §9.2 counts them). */
 export async function describeModel(file: string): Promise<ModelReport> {
   let bytes: Uint8Array;
@@ -33,21 +58,20 @@ export async function describeModel(file: string): Promise<ModelReport> {
   } catch (cause) {
     throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read ${file}`, { cause });
   }
-  const imported = readWeightsFile(bytes, file);
-  const model = createModel(imported.weights);
-  const [, , height, width] = imported.onnx?.inputDims ?? [];
+  const { format, graph, version, onnx } = readModelDescription(bytes, file);
+  const [, , height, width] = onnx?.inputDims ?? [];
   const size: InputSize | undefined =
     typeof width === 'number' && typeof height === 'number' ? inputSizeFromDims(width, height) : undefined;
   const flopsSize = size ?? INPUT_SIZES[320];
-  const cost = complexity(model.graph, flopsSize.width, flopsSize.height);
+  const cost = complexity(graph, flopsSize.width, flopsSize.height);
   return {
     file,
-    format: imported.format,
-    net: model.version,
-    numClasses: model.numClasses,
+    format,
+    net: version,
+    numClasses: graph.numClasses,
     inputSize: size ? { width: size.width, height: size.height } : null,
-    trainedSize: imported.onnx?.metadata?.trainedSize ?? null,
-    boxes: imported.onnx?.boxes ?? null,
+    trainedSize: onnx?.metadata?.trainedSize ?? null,
+    boxes: onnx?.boxes ?? null,
     priors: size ? priorCount(size) : null,
     params: cost.params,
     flops: cost.flops,
