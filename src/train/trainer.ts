@@ -15,6 +15,7 @@ import { buildNetwork } from '../model/network.js';
 import { exportOnnx } from '../model/onnx/writer.js';
 import type { WeightTensor, Weights } from '../model/weights.js';
 import { writeFileAtomic } from '../runtime/node/files.js';
+import { createSession } from '../runtime/node/session.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
   batchMeanOutput,
@@ -141,16 +142,6 @@ function toInt64(labels: Int32Array): BigInt64Array {
   return out;
 }
 
-async function createSession(onnx: Uint8Array, threads: number | undefined): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnx, {
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
-    logSeverityLevel: 3,
-  });
-}
-
 /**
  * Trains the detector with the compiled ONNX training graph on onnxruntime-node (DESIGN.md "Training engine"):
  * batches come from worker threads while the previous step runs; SGD, BN running statistics and the schedule
@@ -203,7 +194,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     height: size.height,
     batchSize: 'dynamic',
   });
-  const session = await createSession(trainGraph.onnx, options.threads);
+  const session = await createSession(trainGraph.onnx, 'the training graph', options.threads);
   const batches = createBatchSource({
     samples: options.samples,
     inputSize: config.inputSize,
@@ -427,7 +418,7 @@ async function validationLosses(
     batchSize: 'dynamic',
     mode: 'eval',
   });
-  const session = await createSession(compiled.onnx, threads);
+  const session = await createSession(compiled.onnx, 'the validation graph', threads);
   const source: BatchSource = createBatchSource({
     samples,
     inputSize: config.inputSize,
