@@ -96,27 +96,13 @@ function resolveVariants(
   const value: unknown = given; // callers without types may pass anything
   if (typeof value !== 'object' || value === null) throw invalidOption('variants', 'an object', value);
   knownKeys('variants', given, Object.keys(VARIANT_CHOICES));
+  const pick = <K extends keyof GradientVariants>(key: K): GradientVariants[K] =>
+    oneOf(`variants.${key}`, given[key] ?? DEFAULT_GRADIENT_VARIANTS[key], VARIANT_CHOICES[key]);
   const v: GradientVariants = {
-    depthwiseFilter: oneOf(
-      'variants.depthwiseFilter',
-      given.depthwiseFilter ?? DEFAULT_GRADIENT_VARIANTS.depthwiseFilter,
-      VARIANT_CHOICES.depthwiseFilter,
-    ),
-    depthwiseData: oneOf(
-      'variants.depthwiseData',
-      given.depthwiseData ?? DEFAULT_GRADIENT_VARIANTS.depthwiseData,
-      VARIANT_CHOICES.depthwiseData,
-    ),
-    batchNorm: oneOf(
-      'variants.batchNorm',
-      given.batchNorm ?? DEFAULT_GRADIENT_VARIANTS.batchNorm,
-      VARIANT_CHOICES.batchNorm,
-    ),
-    reluGradient: oneOf(
-      'variants.reluGradient',
-      given.reluGradient ?? DEFAULT_GRADIENT_VARIANTS.reluGradient,
-      VARIANT_CHOICES.reluGradient,
-    ),
+    depthwiseFilter: pick('depthwiseFilter'),
+    depthwiseData: pick('depthwiseData'),
+    batchNorm: pick('batchNorm'),
+    reluGradient: pick('reluGradient'),
   };
   if (v.depthwiseFilter === 'group-nc' && batch === 'dynamic') {
     throw new UltrafaceError(
