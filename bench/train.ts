@@ -46,11 +46,14 @@ function torchImagesPerSecond(net: string): number | undefined {
   }
 }
 
-const samples = trainingSamplesFromVoc(
-  await readVocDataset(join(SHARED, 'data/faces-voc'), { split: 'trainval' }),
-);
-const rows = [['net', 'threads', 'ultraface img/s', 'pytorch img/s', 'ratio', 'peak RSS']];
-for (const net of ['RFB', 'slim'] as const) {
+/** One configuration in this process: median images/s over the steps after warm-up, and the peak RSS. */
+async function measure(
+  net: 'RFB' | 'slim',
+  shards: number,
+): Promise<{ imagesPerSecond: number; rssMb: number }> {
+  const samples = trainingSamplesFromVoc(
+    await readVocDataset(join(SHARED, 'data/faces-voc'), { split: 'trainval' }),
+  );
   const outDir = mkdtempSync(join(tmpdir(), 'ultraface-bench-train-'));
   const steps: StepRecord[] = [];
   await train({
@@ -71,25 +74,51 @@ for (const net of ['RFB', 'slim'] as const) {
     samples,
     outDir,
     threads: THREADS,
+    shards,
     workers: 1,
     maxSteps: STEPS + 2,
     hooks: { onStep: (s) => steps.push(s) },
   });
   rmSync(outDir, { recursive: true, force: true });
-  const ours = median(steps.slice(2).map((s) => s.imagesPerSecond)); // the first steps warm up onnxruntime
-  const torch = torchImagesPerSecond(net);
-  const rssMb = process.resourceUsage().maxRSS / 1024;
-  rows.push([
-    `${net}-320`,
-    String(THREADS),
-    ours.toFixed(1),
-    torch === undefined ? 'n/a' : torch.toFixed(1),
-    torch === undefined ? 'n/a' : `${(ours / torch).toFixed(2)}x`,
-    `${rssMb.toFixed(0)} MB`,
-  ]);
+  return {
+    imagesPerSecond: median(steps.slice(2).map((s) => s.imagesPerSecond)), // the first steps warm up onnxruntime
+    rssMb: process.resourceUsage().maxRSS / 1024,
+  };
 }
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
-console.log(
-  `\nbatch ${BATCH}, median of ${STEPS} steps after 2 warm-up steps; peak RSS is the process maximum so far`,
-);
+
+const child = process.env.BENCH_TRAIN_CHILD;
+if (child !== undefined) {
+  const { net, shards } = JSON.parse(child) as { net: 'RFB' | 'slim'; shards: number };
+  console.log(JSON.stringify(await measure(net, shards)));
+} else {
+  // each configuration in a fresh process, so that its peak RSS is its own
+  const inChild = (net: string, shards: number): { imagesPerSecond: number; rssMb: number } => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_TRAIN_CHILD: JSON.stringify({ net, shards }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(out.trim().split('\n').pop()!) as { imagesPerSecond: number; rssMb: number };
+  };
+  const rows = [['net', 'ultraface engine', 'ultraface img/s', 'pytorch img/s', 'ratio', 'peak RSS']];
+  for (const net of ['RFB', 'slim'] as const) {
+    const torch = torchImagesPerSecond(net);
+    for (const shards of THREADS > 1 ? [THREADS, 1] : [1]) {
+      const ours = inChild(net, shards);
+      rows.push([
+        `${net}-320`,
+        shards === 1 ? `1 session x ${THREADS}T` : `${shards} shards x ${Math.floor(THREADS / shards)}T`,
+        ours.imagesPerSecond.toFixed(1),
+        torch === undefined ? 'n/a' : torch.toFixed(1),
+        torch === undefined ? 'n/a' : `${(ours.imagesPerSecond / torch).toFixed(2)}x`,
+        `${ours.rssMb.toFixed(0)} MB`,
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+  console.log(
+    `\n${THREADS} threads, batch ${BATCH} (data loading included for ultraface), median of ${STEPS} steps after ` +
+      '2 warm-up steps; PyTorch: ../shared/bench/torch_train_step.py, same threads and batch',
+  );
+}

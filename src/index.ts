@@ -1,6 +1,7 @@
 /** ultraface for Node.js: the detector on onnxruntime-node + sharp, model tools, and the pure core. */
 export {
   createFaceDetector,
+  DEFAULT_MODEL_PATH,
   type FaceDetector,
   type FaceDetectorOptions,
   type DetectBatchOptions,
@@ -17,7 +18,7 @@ export { complexity, type Complexity } from './model/complexity.js';
 export { createModel, detectVersion, type UltrafaceModel } from './model/model.js';
 export type { Weights, WeightTensor } from './model/weights.js';
 export { exportOnnx, type ExportOptions } from './model/onnx/writer.js';
-export { convertWeightsToOnnx, type ConvertOptions } from './model/convert.js';
+export { convertWeightsToOnnx, type ConvertOptions, type StateDictSource } from './model/convert.js';
 export { readWeightsFile, type ImportedWeights } from './model/import/weights-file.js';
 export { readPth } from './model/import/pth.js';
 export {

@@ -58,7 +58,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .command('detect')
     .description('detect faces in images and folders of images')
     .argument('<inputs...>', 'image files or folders')
-    .option('-m, --model <file>', 'ONNX model (ultraface import or export makes one)')
+    .option('-m, --model <file>', 'ONNX model (default: the bundled models/ultraface-rfb-320.onnx)')
     .addOption(inputSizeOption())
     .option('-t, --threshold <score>', 'keep faces scoring above this', number, 0.7)
     .option('--iou <iou>', 'NMS IoU threshold', number, 0.3)
@@ -83,17 +83,20 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
 
   convertCommand(
     'import',
-    'convert upstream weights (.pth, .onnx, or --upstream NAME) to an ultraface ONNX model',
+    'convert weights (.pth, .onnx, a training checkpoint .ckpt, or --upstream NAME) to an ultraface ONNX model',
   )
-    .argument('[file]', 'a .pth (legacy or zip) or .onnx file with state-dict-named weights')
+    .argument('[file]', 'a .pth (legacy or zip) or .onnx file with state-dict-named weights, or a .ckpt')
     .addOption(new Option('--upstream <name>', 'download official upstream weights').choices(UPSTREAM_NAMES))
     .option('--upstream-url <url>', 'mirror of upstream models/pretrained/ (default: GitHub)')
     .action(async (file: string | undefined, options: Parameters<typeof runConvert>[1]) => {
       setExitCode(await runConvert(file, options, io));
     });
 
-  convertCommand('export', 'export an ultraface model or weights file as ONNX (input size, variant)')
-    .argument('<model>', 'an ultraface .onnx, or a .pth weights file')
+  convertCommand('export', 'export an ultraface model, weights file or training checkpoint as ONNX')
+    .argument(
+      '<model>',
+      'an ultraface .onnx, a .pth weights file, or a training checkpoint (last.ckpt, best.ckpt)',
+    )
     .action(async (file: string, options: Parameters<typeof runConvert>[1]) => {
       setExitCode(
         await runConvert(file, { ...options, upstream: undefined as UpstreamName | undefined }, io),
@@ -135,7 +138,12 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option('--validate-every <n>', 'validate every n epochs (and after the last)', integer, 5)
     .option('--checkpoint-every <steps>', 'also save last.ckpt every this many steps', integer, 100)
     .option('--workers <n>', 'batch-building worker threads', integer, 1)
-    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--threads <n>', 'onnxruntime threads in all (default: one per core)', integer)
+    .option(
+      '--shards <n>',
+      'split each batch over n onnxruntime sessions, threads/n threads each (default: one per thread; 1: one session)',
+      integer,
+    )
     .option('--max-steps <n>', 'stop (resumably) once the run has taken this many steps', integer)
     .requiredOption('-o, --out <dir>', 'run folder: checkpoints, history, loss-curve.svg, model.onnx')
     .option('--resume', 'continue from <out>/last.ckpt')

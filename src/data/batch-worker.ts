@@ -6,12 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
+import { serializeError, type SerializedError } from '../runtime/node/worker.js';
 import {
   createBatchBuilder,
-  serializeError,
   type BatchBuildConfig,
   type BatchTask,
-  type SerializedError,
   type TrainingBatch,
 } from './training-set.js';
 

@@ -23,11 +23,11 @@ import { INPUT_SIZES, isInputSizeName, type InputSize, type InputSizeName } from
 import { priorCount } from '../core/priors.js';
 import { createRandom } from '../core/random.js';
 import { describe, integerInRange, invalidOption, knownKeys, numberInRange } from '../core/validate.js';
+import { deserializeError, spawnSiblingWorker } from '../runtime/node/worker.js';
 import { resolveAugmentOptions, type AugmentOptionsInput } from './augment.js';
 import type { BatchWorkerData, WireBatch, WorkerReply, WorkerRequest } from './batch-worker.js';
 import {
   createBatchBuilder,
-  deserializeError,
   STREAM_SHUFFLE,
   type BatchBuildConfig,
   type BatchTask,
@@ -284,7 +284,10 @@ class WorkerPool {
   constructor(count: number, config: BatchBuildConfig) {
     const data: BatchWorkerData = { kind: 'ultraface-batch-worker', config };
     for (let i = 0; i < count; i++) {
-      const slot: Slot = { worker: spawnWorker(data), job: undefined };
+      const slot: Slot = {
+        worker: spawnSiblingWorker(import.meta.url, 'batch-worker', data),
+        job: undefined,
+      };
       slot.worker.unref(); // held open only while it has a job
       slot.worker.on('message', (reply: WorkerReply) => {
         this.#settle(slot, reply);
@@ -362,17 +365,4 @@ function fromWire(batch: WireBatch): TrainingBatch {
       error: new UltrafaceError(s.error.code as ErrorCode, s.error.message), // always E_DATASET
     })),
   };
-}
-
-/**
- * The worker of batch-worker.ts next to this module. From TypeScript sources (tests, tsx) a worker does not inherit
- * tsx's loader hooks, so a two-line bootstrap registers them before loading the entry; built code loads the .js.
- */
-function spawnWorker(workerData: BatchWorkerData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./batch-worker.js', here), { workerData });
-  const entry = new URL('./batch-worker.ts', here).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
 }

@@ -8,7 +8,7 @@
  */
 import sharp from 'sharp';
 
-import { UltrafaceError, type ErrorCode } from '../core/errors.js';
+import { UltrafaceError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import { createPriorMatcher } from '../core/matching.js';
 import { generatePriors, priorCount } from '../core/priors.js';
@@ -227,30 +227,4 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
     };
   };
   return { build };
-}
-
-/** An error as plain data, to cross a thread boundary (structured clone drops `code` and the class). */
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: string;
-  readonly stack?: string;
-}
-
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof UltrafaceError) {
-    return { name: error.name, message: error.message, code: error.code, stack: error.stack };
-  }
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
-}
-
-/** The inverse of {@link serializeError}: an UltrafaceError again when it was one (its stack is the worker's). */
-export function deserializeError(error: SerializedError): Error {
-  const revived =
-    error.code === undefined
-      ? new Error(error.message)
-      : new UltrafaceError(error.code as ErrorCode, error.message);
-  if (error.stack !== undefined) revived.stack = error.stack;
-  return revived;
 }

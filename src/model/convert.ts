@@ -1,10 +1,11 @@
-import { INPUT_SIZES, inputSizeFromDims, type InputSizeName } from '../core/presets.js';
+import { INPUT_SIZES, inputSizeFromDims, type InputSizeName, type NetVersion } from '../core/presets.js';
 import { readWeightsFile } from './import/weights-file.js';
 import { createModel, type UltrafaceModel } from './model.js';
 import { exportOnnx } from './onnx/writer.js';
+import type { Weights } from './weights.js';
 
 export interface ConvertOptions {
-  /** Network input size of the exported graph (default: the source ONNX's size, else 320). */
+  /** Network input size of the exported graph (default: the source ONNX's size, else `trainedSize`, else 320). */
   readonly inputSize?: InputSizeName;
   /** The size the weights were trained at, for the metadata (default: `inputSize`). */
   readonly trainedSize?: InputSizeName;
@@ -18,20 +19,34 @@ export interface ConvertOptions {
   readonly source?: string;
 }
 
-/** Weights file bytes (`.pth` legacy/zip, or ONNX) → an ultraface ONNX model. */
+/**
+ * A state dict already in memory (e.g. read from a training checkpoint, whose reader lives with the trainer):
+ * exactly the network's parameters, named like upstream's state dict.
+ */
+export interface StateDictSource {
+  readonly weights: Weights;
+  /** The network the weights belong to (default: detected from the weights). */
+  readonly net?: NetVersion;
+}
+
+/**
+ * Weights file bytes (`.pth` legacy/zip, or ONNX) or an in-memory state dict → an ultraface ONNX model.
+ * @throws UltrafaceError E_WEIGHTS_FORMAT for unreadable bytes, E_WEIGHTS_MISMATCH for weights that do not fit
+ */
 export function convertWeightsToOnnx(
-  bytes: Uint8Array,
+  source: Uint8Array | StateDictSource,
   options: ConvertOptions = {},
   sourceName = 'weights file',
 ): { onnx: Uint8Array; model: UltrafaceModel; inputSize: InputSizeName } {
-  const imported = readWeightsFile(bytes, sourceName);
-  const model = createModel(imported.weights);
-  const [, , height, width] = imported.onnx?.inputDims ?? [];
+  const imported = source instanceof Uint8Array ? readWeightsFile(source, sourceName) : undefined;
+  const model =
+    source instanceof Uint8Array ? createModel(imported!.weights) : createModel(source.weights, source.net);
+  const [, , height, width] = imported?.onnx?.inputDims ?? [];
   const sourceSize =
     typeof width === 'number' && typeof height === 'number'
       ? inputSizeFromDims(width, height)?.name
       : undefined;
-  const trainedFromMetadata = imported.onnx?.metadata?.trainedSize;
+  const trainedFromMetadata = imported?.onnx?.metadata?.trainedSize;
   const trained =
     options.trainedSize ??
     (trainedFromMetadata && inputSizeFromDims(trainedFromMetadata.width, trainedFromMetadata.height)?.name);

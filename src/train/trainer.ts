@@ -1,9 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import * as ort from 'onnxruntime-node';
-
 import { UltrafaceError } from '../core/errors.js';
+import { integerInRange } from '../core/validate.js';
 import { INPUT_SIZES, type InputSizeName, type NetVersion } from '../core/presets.js';
 import { createRandom } from '../core/random.js';
 import type { AugmentOptionsInput } from '../data/augment.js';
@@ -18,10 +18,7 @@ import { writeFileAtomic } from '../runtime/node/files.js';
 import { createSession } from '../runtime/node/session.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
-  batchMeanOutput,
-  batchVarianceOutput,
   compileTrainingGraph,
-  gradientOutput,
   LOSS_CLASSIFICATION_OUTPUT,
   LOSS_REGRESSION_OUTPUT,
   type CompiledTrainingGraph,
@@ -29,6 +26,7 @@ import {
 import { initialWeights } from './init.js';
 import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
+import { createStepRunner, graphFeeds, type StepRunner } from './step-runner.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -61,9 +59,16 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Start from these weights instead of a fresh initialisation (fine-tuning). */
   readonly initialWeights?: Weights;
-  /** Batch-building worker threads (default 1) and onnxruntime threads (default: one per core). */
+  /** Batch-building worker threads (default 1) and onnxruntime threads in all (default: one per core). */
   readonly workers?: number;
   readonly threads?: number;
+  /**
+   * Data parallel: each batch is split over this many onnxruntime sessions in worker threads, each with
+   * threads/shards threads. Default: one shard per thread (faster on small CPUs); 1 runs one session with all
+   * threads. BatchNorm then normalizes each shard with its own statistics (as PyTorch's DataParallel); the loss,
+   * gradients and running statistics are those of the whole batch. A run resumes exactly with the same shards.
+   */
+  readonly shards?: number;
   /** Stop once the run has taken this many steps in all (tests, benchmarks); it can be resumed later. */
   readonly maxSteps?: number;
   /** Aborting finishes the current step, saves `last.ckpt` and returns (Ctrl-C). */
@@ -136,18 +141,13 @@ function floatTensor(weights: Weights, name: string): Float32Array {
   return data;
 }
 
-function toInt64(labels: Int32Array): BigInt64Array {
-  const out = new BigInt64Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = BigInt(labels[i]);
-  return out;
-}
-
 /**
  * Trains the detector with the compiled ONNX training graph on onnxruntime-node (DESIGN.md "Training engine"):
  * batches come from worker threads while the previous step runs; SGD, BN running statistics and the schedule
  * run here. Checkpoints are atomic; a resumed run continues with the same batches and the same next loss.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
+  if (options.shards !== undefined) integerInRange('shards', options.shards, 1, 64);
   const lastPath = join(options.outDir, 'last.ckpt');
   const resumed = options.resume
     ? await loadCheckpoint<TrainState>(lastPath).catch(ignoreMissing)
@@ -194,7 +194,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     height: size.height,
     batchSize: 'dynamic',
   });
-  const session = await createSession(trainGraph.onnx, 'the training graph', options.threads);
+  const runner = await createStepRunner(graph, trainGraph, {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    shards: options.shards ?? defaultShards(options.threads),
+  });
   const batches = createBatchSource({
     samples: options.samples,
     inputSize: config.inputSize,
@@ -223,7 +226,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = await batches.next();
       const lr = learningRate(config.schedule, batch.epoch, state.step);
       const losses = await trainStep(
-        session,
+        runner,
         trainGraph,
         graph.params,
         batch,
@@ -277,7 +280,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     await batches.close();
-    await session.release();
+    await runner.release();
   }
 
   const modelPath = join(options.outDir, 'model.onnx');
@@ -326,6 +329,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+function defaultShards(threads: number | undefined): number {
+  return Math.max(1, threads ?? availableParallelism());
+}
+
 function ignoreMissing(error: unknown): undefined {
   if (error instanceof UltrafaceError && error.code === 'E_FILE_NOT_FOUND') return undefined;
   throw error;
@@ -335,9 +342,9 @@ function copyTensor(tensor: WeightTensor): WeightTensor {
   return { shape: tensor.shape, data: tensor.data.slice() };
 }
 
-/** One `session.run` (forward, loss, backward), then SGD and the BN running statistics (SPEC §7.2, §2.1). */
+/** Forward, loss and backward of one batch, then SGD and the BN running statistics (SPEC §7.2, §2.1). */
 async function trainStep(
-  session: ort.InferenceSession,
+  runner: StepRunner,
   compiled: CompiledTrainingGraph,
   specs: readonly ParamSpec[],
   batch: TrainingBatch,
@@ -347,56 +354,21 @@ async function trainStep(
   lr: number,
   config: TrainConfig,
 ): Promise<{ regression: number; classification: number }> {
-  const outputs = await session.run(feeds(compiled, batch, weights));
-  const gradients = new Map<string, Float32Array>();
-  for (const name of params.keys()) gradients.set(name, outputs[gradientOutput(name)].data as Float32Array);
-  sgdStep(specs, params, gradients, sgd, lr, config);
+  const result = await runner.run(batch, params);
+  sgdStep(specs, params, result.gradients, sgd, lr, config);
   for (const bn of compiled.batchNorms) {
     updateRunningStats(
       {
         mean: floatTensor(weights, `${bn.name}.running_mean`),
         variance: floatTensor(weights, `${bn.name}.running_var`),
       },
-      {
-        mean: outputs[batchMeanOutput(bn.name)].data as Float32Array,
-        variance: outputs[batchVarianceOutput(bn.name)].data as Float32Array,
-      },
+      result.batchStats.get(bn.name)!,
       bn.momentum,
     );
     const counter = weights.get(`${bn.name}.num_batches_tracked`)!.data as BigInt64Array;
     counter[0] += 1n;
   }
-  return {
-    regression: (outputs[LOSS_REGRESSION_OUTPUT].data as Float32Array)[0],
-    classification: (outputs[LOSS_CLASSIFICATION_OUTPUT].data as Float32Array)[0],
-  };
-}
-
-/** The graph's inputs for one batch: images, targets, parameters (and running statistics in eval mode). */
-function feeds(
-  compiled: CompiledTrainingGraph,
-  batch: TrainingBatch,
-  weights: Weights,
-): Record<string, ort.Tensor> {
-  const n = batch.size;
-  const result: Record<string, ort.Tensor> = {};
-  for (const input of compiled.inputs) {
-    const shape = input.shape.map((d) => (typeof d === 'number' ? d : n));
-    switch (input.role) {
-      case 'image':
-        result[input.name] = new ort.Tensor('float32', batch.images, shape);
-        break;
-      case 'labels':
-        result[input.name] = new ort.Tensor('int64', toInt64(batch.labels), shape);
-        break;
-      case 'gt_locations':
-        result[input.name] = new ort.Tensor('float32', batch.locations, shape);
-        break;
-      default:
-        result[input.name] = new ort.Tensor('float32', floatTensor(weights, input.source!), shape);
-    }
-  }
-  return result;
+  return { regression: result.regression, classification: result.classification };
 }
 
 /**
@@ -419,6 +391,11 @@ async function validationLosses(
     mode: 'eval',
   });
   const session = await createSession(compiled.onnx, 'the validation graph', threads);
+  const values = new Map(
+    compiled.inputs
+      .filter((v) => v.source !== undefined)
+      .map((v) => [v.source!, floatTensor(weights, v.source!)]),
+  );
   const source: BatchSource = createBatchSource({
     samples,
     inputSize: config.inputSize,
@@ -431,7 +408,7 @@ async function validationLosses(
     let regression = 0;
     let classification = 0;
     for (let i = 0; i < source.batchesPerEpoch; i++) {
-      const outputs = await session.run(feeds(compiled, await source.next(), weights));
+      const outputs = await session.run(graphFeeds(compiled.inputs, await source.next(), values));
       regression += (outputs[LOSS_REGRESSION_OUTPUT].data as Float32Array)[0];
       classification += (outputs[LOSS_CLASSIFICATION_OUTPUT].data as Float32Array)[0];
     }

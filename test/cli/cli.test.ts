@@ -130,10 +130,11 @@ describe('ultraface CLI', () => {
     assert.deepEqual([info.priors, info.boxes], [17_640, 'raw']);
   });
 
-  it('explains how to get a model when --model is missing, and rejects bad flags', async () => {
-    const noModel = await runCli(['detect', imagePath('1.jpg')]);
-    assert.equal(noModel.code, 1);
-    assert.match(noModel.stderr, /E_MODEL_MISSING: .*ultraface import --upstream RFB-320/);
+  it('detects with the shipped default model when --model is missing, and rejects bad flags', async () => {
+    const noModel = await runCli(['detect', imagePath('5.jpg')]);
+    assert.equal(noModel.code, 0, noModel.stderr);
+    assert.match(noModel.stdout, /5\.jpg: \d+ faces?\n$/);
+    assert.match(noModel.stderr, /\d+ faces? in 1 images/);
     const badThreshold = await runCli(['detect', imagePath('1.jpg'), '--threshold', 'high']);
     assert.notEqual(badThreshold.code, 0);
     assert.match(badThreshold.stderr, /"high" is not a number/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import sharp from 'sharp';
@@ -8,7 +9,12 @@ import { iou } from '../../src/core/boxes.js';
 import { isUltrafaceError } from '../../src/core/errors.js';
 import type { Detection } from '../../src/core/postprocess.js';
 import { convertWeightsToOnnx } from '../../src/model/convert.js';
-import { createFaceDetector, type FaceDetector } from '../../src/runtime/node/detector.js';
+import {
+  createFaceDetector,
+  DEFAULT_MODEL_PATH,
+  readDefaultModel,
+  type FaceDetector,
+} from '../../src/runtime/node/detector.js';
 import { sharedPath } from '../helpers/shared.js';
 import { imagePath, referenceImages, type ReferenceRow } from '../helpers/vectors.js';
 
@@ -150,10 +156,14 @@ describe('createFaceDetector errors', () => {
     await assert.rejects(promise, (e: unknown) => isUltrafaceError(e) && e.code === code);
   };
 
-  it('says how to get a model when none is given', async () => {
+  it('says how to get a model when none is given and the shipped default is missing', async () => {
+    const missing = join(dirname(DEFAULT_MODEL_PATH), 'no-such-model.onnx');
     await assert.rejects(
-      createFaceDetector(),
-      (e: unknown) => isUltrafaceError(e, 'E_MODEL_MISSING') && /import --upstream RFB-320/.test(e.message),
+      readDefaultModel(missing),
+      (e: unknown) =>
+        isUltrafaceError(e, 'E_MODEL_MISSING') &&
+        e.message.includes(missing) &&
+        /import --upstream RFB-320/.test(e.message),
     );
   });
   it('rejects bad options with the standard message', async () => {

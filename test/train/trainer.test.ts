@@ -75,31 +75,44 @@ describe('train', () => {
     assert.equal(history.length, 80);
   });
 
-  it('resumes from a checkpoint with the same batches and the same next losses', async () => {
-    const config: TrainConfig = { ...TINY, epochs: 3, batchSize: 4, augment: 'default', checkpointEvery: 1 };
-    const run = async (
-      outDir: string,
-      options: { maxSteps?: number; resume?: boolean },
-    ): Promise<StepRecord[]> => {
-      const steps: StepRecord[] = [];
-      await train({
-        config,
-        samples,
-        outDir,
-        threads: 1,
-        ...options,
-        hooks: { onStep: (s) => steps.push(s) },
-      });
-      return steps;
-    };
-    const losses = (steps: StepRecord[]): number[][] =>
-      steps.map((s) => [s.epoch, s.batch, s.lossRegression, s.lossClassification, s.lr]);
-    const straight = await run(join(dir, 'straight'), {});
-    const firstPart = await run(join(dir, 'resumed'), { maxSteps: 3 });
-    const secondPart = await run(join(dir, 'resumed'), { resume: true });
-    assert.equal(straight.length, 6);
-    assert.deepEqual(losses([...firstPart, ...secondPart]), losses(straight)); // bit-identical at 1 thread
-  });
+  for (const engine of [
+    { threads: 1, shards: 1 },
+    { threads: 2, shards: 2 },
+  ]) {
+    it(`resumes from a checkpoint with the same batches and the same next losses (${engine.shards} shard(s))`, async () => {
+      const config: TrainConfig = {
+        ...TINY,
+        epochs: 3,
+        batchSize: 4,
+        augment: 'default',
+        checkpointEvery: 1,
+      };
+      const run = async (
+        outDir: string,
+        options: { maxSteps?: number; resume?: boolean },
+      ): Promise<StepRecord[]> => {
+        const steps: StepRecord[] = [];
+        await train({
+          config,
+          samples,
+          outDir,
+          ...engine,
+          ...options,
+          hooks: { onStep: (s) => steps.push(s) },
+        });
+        return steps;
+      };
+      const losses = (steps: StepRecord[]): number[][] =>
+        steps.map((s) => [s.epoch, s.batch, s.lossRegression, s.lossClassification, s.lr]);
+      const out = join(dir, `shards-${engine.shards}`);
+      const straight = await run(join(out, 'straight'), {});
+      const firstPart = await run(join(out, 'resumed'), { maxSteps: 3 });
+      const secondPart = await run(join(out, 'resumed'), { resume: true });
+      assert.equal(straight.length, 6);
+      // bit-identical: every session runs on one onnxruntime thread
+      assert.deepEqual(losses([...firstPart, ...secondPart]), losses(straight));
+    });
+  }
 
   it("ultraface train survives SIGKILL: the resumed run ends in the uninterrupted run's state", async () => {
     const args = (out: string): string[] => [

@@ -40,6 +40,7 @@ export interface TrainCommandOptions {
   readonly checkpointEvery: number;
   readonly workers: number;
   readonly threads?: number;
+  readonly shards?: number;
   readonly out: string;
   readonly resume?: boolean;
   readonly maxSteps?: number;
@@ -171,6 +172,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
       ...(initialWeights ? { initialWeights } : {}),
       workers: options.workers,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.shards === undefined ? {} : { shards: options.shards }),
       ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
       signal: controller.signal,
       hooks: {

@@ -1,4 +1,6 @@
-import { UltrafaceError } from '../../core/errors.js';
+import { fileURLToPath } from 'node:url';
+
+import { isUltrafaceError, UltrafaceError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
 import { invalidOption } from '../../core/validate.js';
 import {
@@ -18,24 +20,56 @@ export type { DetectBatchOptions, ResizeMode } from '../detector-core.js';
 export type ImageInput = string | Uint8Array | RgbImage;
 
 export interface FaceDetectorOptions extends DetectorOptions {
-  /** Path to an ultraface ONNX model, or its bytes. */
+  /** Path to an ultraface ONNX model, or its bytes (default: the shipped model, `DEFAULT_MODEL_PATH`). */
   readonly model?: string | Uint8Array;
 }
 
 export type FaceDetector = FaceDetectorBase<ImageInput>;
 
+/**
+ * The model used when none is given: RFB-320 trained by this project (fp32, BatchNorm folded, box decoding in the
+ * graph), shipped in the package's `models/` folder (see models/README.md). src/runtime/node/ and
+ * dist/runtime/node/ both sit three levels below the package root.
+ */
+export const DEFAULT_MODEL_PATH = fileURLToPath(
+  new URL('../../../models/ultraface-rfb-320.onnx', import.meta.url),
+);
+
 export const MISSING_MODEL_HINT =
-  'No model given. Get one with `npx ultraface import --upstream RFB-320 --out model.onnx` and pass ' +
+  'Get a model with `npx ultraface import --upstream RFB-320 --out model.onnx` and pass ' +
   "{ model: 'model.onnx' } (CLI: --model model.onnx).";
 
-/** Creates a detector over an ONNX model on onnxruntime-node; sharp decodes and the core resizes images. */
+/**
+ * The bytes of the default model at `path`.
+ * @throws UltrafaceError E_MODEL_MISSING when the file is not there (e.g. a clone that lost models/)
+ */
+export async function readDefaultModel(
+  path = DEFAULT_MODEL_PATH,
+): Promise<{ bytes: Uint8Array; source: string }> {
+  try {
+    return await readModelBytes(path);
+  } catch (error) {
+    if (!isUltrafaceError(error, 'E_FILE_NOT_FOUND')) throw error;
+    throw new UltrafaceError(
+      'E_MODEL_MISSING',
+      `No model given and the default model ${path} is missing (it ships in the package's models/ folder). ` +
+        MISSING_MODEL_HINT,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Creates a detector over an ONNX model on onnxruntime-node; sharp decodes and the core resizes images. Without
+ * `model`, the shipped default (`DEFAULT_MODEL_PATH`) is used.
+ */
 export async function createFaceDetector(options: FaceDetectorOptions = {}): Promise<FaceDetector> {
   const opts = resolveDetectorOptions(options);
-  if (opts.model === undefined) throw new UltrafaceError('E_MODEL_MISSING', MISSING_MODEL_HINT);
-  if (typeof opts.model !== 'string' && !(opts.model instanceof Uint8Array)) {
+  if (opts.model !== undefined && typeof opts.model !== 'string' && !(opts.model instanceof Uint8Array)) {
     throw invalidOption('model', 'a file path or the bytes of an ONNX model', opts.model);
   }
-  const { bytes, source } = await readModelBytes(opts.model);
+  const { bytes, source } =
+    opts.model === undefined ? await readDefaultModel() : await readModelBytes(opts.model);
   const { model, runnable } = prepareModel(bytes, opts.inputSize, source);
   const fit = fitFor(opts.resize, model);
   const session = await createSession(runnable, source, opts.threads);

@@ -45,8 +45,10 @@ export interface FaceDetector extends FaceDetectorBase<WebImageInput> {
 }
 
 export const MISSING_MODEL_HINT =
-  'No model given. Make one with `npx ultraface import --upstream RFB-320 --out RFB-320.onnx`, serve it with ' +
-  "your page and pass { model: '/models/RFB-320.onnx' } (or the file's bytes).";
+  'No model given (in the browser there is no default). Serve the model the package ships, ' +
+  'node_modules/ultraface/models/ultraface-rfb-320.onnx, with your page and pass ' +
+  "{ model: '/models/ultraface-rfb-320.onnx' } (or the file's bytes); or make one with " +
+  '`npx ultraface import --upstream RFB-320 --out RFB-320.onnx`.';
 
 const WEB_OPTION_KEYS = ['executionProviders', 'wasmPaths', 'resampling'];
 

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { iou } from '../../src/core/boxes.js';
+import type { Detection } from '../../src/core/postprocess.js';
+import { decodeOnnx, inspectOnnx } from '../../src/model/onnx/reader.js';
+import {
+  createFaceDetector,
+  DEFAULT_MODEL_PATH,
+  type FaceDetector,
+} from '../../src/runtime/node/detector.js';
+import { sharedPath } from '../helpers/shared.js';
+import { imagePath } from '../helpers/vectors.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Upstream test photos with clearly visible, mostly frontal faces of 85–184 px (source pixels), i.e. 27–58 px at
+ * the 320x240 network input: 4 nurses on white (2.jpg), one woman at a desk (5.jpg), 8 children in a group
+ * (9.jpg), 3 people in scrubs (23.jpg).
+ */
+const IMAGES = ['2.jpg', '5.jpg', '9.jpg', '23.jpg'];
+/** Upstream detections this confident are faces our default must find too. */
+const UPSTREAM_MIN_SCORE = 0.9;
+const MIN_IOU = 0.5;
+
+describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
+  let upstream: FaceDetector;
+  let ours: FaceDetector;
+  before(async () => {
+    upstream = await createFaceDetector({
+      model: sharedPath('reference/upstream/models/onnx/version-RFB-320.onnx'),
+    });
+    ours = await createFaceDetector();
+  });
+  after(async () => {
+    await Promise.all([upstream.dispose(), ours.dispose()]);
+  });
+
+  it('is in models/, three levels above src/runtime/node/ (and dist/runtime/node/)', () => {
+    assert.equal(DEFAULT_MODEL_PATH, join(PACKAGE_ROOT, 'models', 'ultraface-rfb-320.onnx'));
+    assert.ok(existsSync(DEFAULT_MODEL_PATH), `${DEFAULT_MODEL_PATH} is missing`);
+    const files = (
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { files: string[] }
+    ).files;
+    assert.ok(files.includes('models'), 'package.json "files" must ship models/');
+  });
+
+  it('is RFB-320, fp32, BatchNorm folded, boxes decoded in the graph (exportOnnx defaults)', () => {
+    const model = decodeOnnx(readFileSync(DEFAULT_MODEL_PATH));
+    const info = inspectOnnx(model);
+    assert.equal(info.metadata?.net, 'RFB');
+    assert.deepEqual(info.inputDims.slice(2), [240, 320]);
+    assert.equal(info.boxes, 'decoded');
+    const ops = new Set((model.graph?.node ?? []).map((n) => n.opType));
+    for (const op of ['BatchNormalization', 'QuantizeLinear', 'DequantizeLinear'])
+      assert.ok(!ops.has(op), `unexpected ${op}`);
+  });
+
+  it('createFaceDetector() and createFaceDetector({}) load it', async () => {
+    assert.equal(ours.model.net, 'RFB');
+    assert.deepEqual([ours.model.inputSize.width, ours.model.inputSize.height], [320, 240]);
+    const again = await createFaceDetector({});
+    try {
+      assert.deepEqual(await again.detect(imagePath('5.jpg')), await ours.detect(imagePath('5.jpg')));
+    } finally {
+      await again.dispose();
+    }
+  });
+
+  for (const name of IMAGES) {
+    it(`finds every upstream RFB-320 face (score >= ${UPSTREAM_MIN_SCORE}) at IoU >= ${MIN_IOU} in ${name}`, async (t) => {
+      const reference = (await upstream.detect(imagePath(name))).filter((d) => d.score >= UPSTREAM_MIN_SCORE);
+      const found: Detection[] = await ours.detect(imagePath(name));
+      const best = reference.map((r) => Math.max(0, ...found.map((d) => iou(r.box, d.box))));
+      const matched = best.filter((overlap) => overlap >= MIN_IOU).length;
+      const summary =
+        `${name}: matched ${matched}/${reference.length} upstream faces; ours found ${found.length}; ` +
+        `best IoU per upstream face: ${best.map((v) => v.toFixed(2)).join(' ')}`;
+      t.diagnostic(summary);
+      assert.ok(reference.length > 0, `${name}: upstream finds no face`);
+      assert.equal(matched, reference.length, summary);
+    });
+  }
+});
