@@ -82,10 +82,10 @@ export interface CompiledTrainingGraph {
 const OPSET = 17;
 
 const VARIANT_CHOICES: { readonly [K in keyof GradientVariants]: readonly GradientVariants[K][] } = {
-  depthwiseFilter: ['group-c', 'group-nc'],
+  depthwiseFilter: ['shifted-products', 'group-c', 'group-nc'],
   depthwiseData: ['conv-transpose', 'flipped-conv'],
   batchNorm: ['fused', 'basic'],
-  reluGradient: ['sign', 'where'],
+  reluGradient: ['mask', 'sign', 'where'],
 };
 
 function resolveVariants(

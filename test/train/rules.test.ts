@@ -81,6 +81,7 @@ const DEPTHWISE: [string, ConvSpec][] = [
 ];
 
 const DEPTHWISE_VARIANTS: Partial<GradientVariants>[] = [
+  { depthwiseFilter: 'shifted-products', depthwiseData: 'flipped-conv' },
   { depthwiseFilter: 'group-c', depthwiseData: 'conv-transpose' },
   { depthwiseFilter: 'group-nc', depthwiseData: 'flipped-conv' },
 ];
@@ -156,7 +157,7 @@ describe('gradient rules vs finite differences (float64 reference)', () => {
   });
 
   describe('relu, add, concat, head_flatten', () => {
-    for (const reluGradient of ['sign', 'where'] as const) {
+    for (const reluGradient of ['mask', 'sign', 'where'] as const) {
       it(`relu (${reluGradient})`, async () => {
         await expectGradients({
           nodes: [{ op: 'relu', name: 'r', input: 'x', output: 'r' }],

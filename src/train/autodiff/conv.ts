@@ -93,6 +93,34 @@ function filterGradient(ctx: EmitContext, node: ConvNode, o: ConvOperands, dY: s
   const cropToKernel = (z: string): string =>
     outH === k && outW === k ? z : b.node('Slice', [z, b.ints([0, 0]), b.ints([k, k]), b.ints([2, 3])]);
 
+  if (isDepthwise(node) && ctx.variants.depthwiseFilter === 'shifted-products') {
+    // dW[c, 0, i, j] = Σ_{n,y,x} dY[n, c, y, x] · x_padded[n, c, y·s + i·d, x·s + j·d]: one strided slice of the
+    // padded x per tap, times dY, summed — k² passes over the data instead of a k²-fold im2col copy.
+    const padded = p > 0 ? b.node('Pad', [o.input, b.ints([0, 0, p, p, 0, 0, p, p])]) : o.input;
+    const taps: string[] = [];
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        const start = [i * d, j * d];
+        const tap = b.node('Slice', [
+          padded,
+          b.ints(start),
+          b.ints([start[0] + s * (Ho - 1) + 1, start[1] + s * (Wo - 1) + 1]),
+          b.ints([2, 3]),
+          b.ints([s, s]),
+        ]);
+        // [1, C, 1, 1]
+        taps.push(
+          b.node('ReduceSum', [b.node('Mul', [tap, dY]), b.ints([0, 2, 3])], undefined, { keepdims: 1 }),
+        );
+      }
+    }
+    const byTap = b.node('Reshape', [b.node('Concat', taps, undefined, { axis: 0 }), b.ints([k * k, C])]);
+    return b.node('Reshape', [
+      b.node('Transpose', [byTap], undefined, { perm: [1, 0] }),
+      b.ints([C, 1, k, k]),
+    ]);
+  }
+
   if (isDepthwise(node) && ctx.variants.depthwiseFilter === 'group-nc' && ctx.batch !== 'dynamic') {
     // x → [1, N·C, H, W], dY → [N·C, 1, Ho, Wo], group = N·C; then sum over N
     const n = ctx.batch;
