@@ -477,31 +477,7 @@ function augmentSample(
         : materializeWindow(image, left, top, window, mirror, options.expand?.fill ?? IMAGE_MEAN);
     toInputTensor(resizeBilinear(windowImage, outW, outH), tensor, offset);
   } else {
-    // Source pixels the resize reads: the window ∩ the image (image coordinates).
-    const rx0 = Math.max(0, window.x - left);
-    const ry0 = Math.max(0, window.y - top);
-    const rx1 = Math.min(W, wx1 - left);
-    const ry1 = Math.min(H, wy1 - top);
-    let source: Source = {
-      data: image.data,
-      channels: image.channels,
-      rowStride: W * image.channels,
-      left,
-      top,
-      width: W,
-      height: H,
-    };
-    if (photometric !== null && rx1 > rx0 && ry1 > ry0) {
-      source = {
-        data: distort(image, rx0, ry0, rx1 - rx0, ry1 - ry0, photometric),
-        channels: 3,
-        rowStride: (rx1 - rx0) * 3,
-        left: left + rx0,
-        top: top + ry0,
-        width: rx1 - rx0,
-        height: ry1 - ry0,
-      };
-    }
+    const source = { image, left, top, recipe: pixelRecipe(photometric) };
     resampleWindow(source, window, mirror, options.expand?.fill ?? IMAGE_MEAN, outW, outH, tensor, offset);
   }
 
@@ -562,140 +538,203 @@ function sampleCrop(
 const FLT_EPSILON = 1.1920928955078125e-7;
 /** 1 / 128: multiplying by a power of two is exact, so this equals upstream's division. */
 const INV_STD = 1 / IMAGE_STD;
+
 /**
- * Photometric distortion (SPEC §6.3 step 2) of the region [x, x+w) × [y, y+h) of `image`.
- * @returns [h, w, 3] float32, unclipped
+ * A photometric plan compiled for one image. Upstream runs each step as a pass over a float32 image; here each
+ * pixel goes through all of them at once and the same float32 values come out, so the result is bit-identical.
+ * Brightness and the leading contrast act on each channel alone, so on uint8 input they are a table of 256 levels;
+ * without an HSV step, the trailing contrast folds into that table too.
+ *
+ * The level table, the distorted row and the column weights are Float64Array holding float32 values: the same
+ * numbers as upstream's float32 images, read without a float32 → float64 conversion each time.
  */
-function distort(
-  image: RgbImage,
-  x: number,
-  y: number,
-  w: number,
-  h: number,
-  plan: PhotometricPlan,
-): Float32Array {
-  const { data, channels: cn, width } = image;
-  const out = new Float32Array(w * h * 3);
-  const n = out.length;
+interface PixelRecipe {
+  /** Per input level: float32((level + brightness) · leading contrast), then · trailing contrast without `hsv`. */
+  readonly levels: Float64Array;
+  /**
+   * The HSV round trip's saturation factor and hue shift, then the trailing contrast factor (1 when none); null when
+   * neither saturation nor hue applies. A Float64Array so that the HSV loop reads raw doubles: V8 re-checks a number
+   * parameter at each use inside a loop.
+   */
+  readonly hsv: Float64Array | null;
+  /** The channel swap: output channel k is input channel `channels[k]`. */
+  readonly channels: readonly [number, number, number];
+}
+
+/** The recipe of a plan; with no plan, the identity (levels 0..255). */
+function pixelRecipe(plan: PhotometricPlan | null): PixelRecipe {
+  const levels = new Float64Array(256);
+  if (plan === null) {
+    for (let level = 0; level < 256; level++) levels[level] = level;
+    return { levels, hsv: null, channels: [0, 1, 2] };
+  }
   const brightness = plan.brightness ?? 0;
   const before = plan.contrastFirst ? (plan.contrast ?? 1) : 1;
   const after = plan.contrastFirst ? 1 : (plan.contrast ?? 1);
-  // Brightness, then contrast when it comes first.
-  let o = 0;
-  for (let row = y; row < y + h; row++) {
-    let s = (row * width + x) * cn;
-    for (let col = 0; col < w; col++, s += cn, o += 3) {
-      out[o] = (data[s] + brightness) * before;
-      out[o + 1] = (data[s + 1] + brightness) * before;
-      out[o + 2] = (data[s + 2] + brightness) * before;
-    }
+  const hsv =
+    plan.saturation !== null || plan.hue !== null
+      ? Float64Array.of(plan.saturation ?? 1, plan.hue ?? 0, after)
+      : null;
+  for (let level = 0; level < 256; level++) {
+    levels[level] = Math.fround((level + brightness) * before);
+    // Without HSV, the trailing contrast is the next pass over the same float32 values.
+    if (hsv === null) levels[level] = Math.fround(levels[level] * after);
   }
-  if (plan.saturation !== null || plan.hue !== null) hsvDistort(out, plan.saturation ?? 1, plan.hue ?? 0);
-  if (after !== 1) for (let i = 0; i < n; i++) out[i] *= after;
-  if (plan.channels !== null) {
-    const [c0, c1, c2] = plan.channels;
-    for (let i = 0; i < n; i += 3) {
-      const v0 = out[i + c0];
-      const v1 = out[i + c1];
-      const v2 = out[i + c2];
-      out[i] = v0;
-      out[i + 1] = v1;
-      out[i + 2] = v2;
-    }
-  }
-  return out;
+  return { levels, hsv, channels: plan.channels ?? [0, 1, 2] };
 }
 
 /**
- * RGB → HSV, S × saturation, H + hue (wrapped once, as upstream's `RandomHue`), HSV → RGB, in place on [.., 3]
- * float pixels, with OpenCV's float formulas (`RGB2HSV_f`, `HSV2RGB_f`; H in degrees, S = (V − min) / |V|,
- * V = max), which also define the result for values outside 0..255.
+ * Photometric distortion (SPEC §6.3 step 2), unclipped, of the pixels in `runs` (pairs [from, to) of columns) of the
+ * image row starting at element `start` of `data`, into `row` with the image's layout (pixel x at cn · x, RGB); the
+ * other pixels of `row` are left as they are.
  */
-function hsvDistort(pixels: Float32Array, saturation: number, hue: number): void {
-  for (let i = 0; i < pixels.length; i += 3) {
-    const r = pixels[i];
-    const g = pixels[i + 1];
-    const b = pixels[i + 2];
-    const v = Math.max(r, g, b);
-    const vmin = Math.min(r, g, b);
-    const diff = v - vmin;
-    const s = (diff / (Math.abs(v) + FLT_EPSILON)) * saturation;
-    if (s === 0) {
-      pixels[i] = pixels[i + 1] = pixels[i + 2] = v;
-      continue;
-    }
-    const k = 60 / (diff + FLT_EPSILON);
-    let hh = v === r ? (g - b) * k : v === g ? (b - r) * k + 120 : (r - g) * k + 240;
-    if (hh < 0) hh += 360;
-    hh += hue;
-    if (hh > 360) hh -= 360;
-    else if (hh < 0) hh += 360;
-    // OpenCV: h = fmod(h · 6/360, 6), + 6 if negative. Here h is in [0, 360] (RGB2HSV gives [0, 360), the hue
-    // shift wraps once), so one subtraction is the same and avoids a slow floating-point `%`.
-    hh = (hh * 6) / 360;
-    if (hh >= 6) hh -= 6;
-    else if (hh < 0) hh += 6;
-    let sector = Math.floor(hh);
-    hh -= sector;
-    if (sector < 0 || sector >= 6) {
-      sector = 0;
-      hh = 0;
-    }
-    const p = v * (1 - s); // OpenCV tab[1]
-    const q = v * (1 - s * hh); // tab[2]
-    const t = v * (1 - s * (1 - hh)); // tab[3]
-    // OpenCV's sector table {1,3,0}, {1,0,2}, {3,0,1}, {0,2,1}, {0,1,3}, {2,1,0} picks (b, g, r) from tab.
-    switch (sector) {
-      case 0:
-        pixels[i] = v;
-        pixels[i + 1] = t;
-        pixels[i + 2] = p;
-        break;
-      case 1:
-        pixels[i] = q;
-        pixels[i + 1] = v;
-        pixels[i + 2] = p;
-        break;
-      case 2:
-        pixels[i] = p;
-        pixels[i + 1] = v;
-        pixels[i + 2] = t;
-        break;
-      case 3:
-        pixels[i] = p;
-        pixels[i + 1] = q;
-        pixels[i + 2] = v;
-        break;
-      case 4:
-        pixels[i] = t;
-        pixels[i + 1] = p;
-        pixels[i + 2] = v;
-        break;
-      default:
-        pixels[i] = v;
-        pixels[i + 1] = p;
-        pixels[i + 2] = q;
+function distortRow(
+  data: RgbImage['data'],
+  start: number,
+  cn: number,
+  runs: Int32Array,
+  recipe: PixelRecipe,
+  row: Float64Array,
+): void {
+  const { levels, hsv } = recipe;
+  if (hsv !== null) {
+    hsvDistort(data, start, cn, runs, levels, hsv, recipe.channels, row);
+    return;
+  }
+  const [c0, c1, c2] = recipe.channels;
+  for (let run = 0; run < runs.length; run += 2) {
+    for (let o = cn * runs[run], end = cn * runs[run + 1]; o < end; o += cn) {
+      row[o] = levels[data[start + o + c0]];
+      row[o + 1] = levels[data[start + o + c1]];
+      row[o + 2] = levels[data[start + o + c2]];
     }
   }
 }
 
-/** Pixels placed on the canvas: pixel (i, j) of `data` is canvas pixel (left + i, top + j); elsewhere is fill. */
+/**
+ * {@link distortRow} with the HSV step: levels, then RGB → HSV, S × saturation, H + hue (wrapped once, as upstream's
+ * `RandomHue`), HSV → RGB, the trailing contrast and the channel swap. OpenCV's float formulas (`RGB2HSV_f`,
+ * `HSV2RGB_f`; H in degrees, S = (V − min) / |V|, V = max) also define the result for values outside 0..255.
+ */
+function hsvDistort(
+  data: RgbImage['data'],
+  start: number,
+  cn: number,
+  runs: Int32Array,
+  levels: Float64Array,
+  hsv: Float64Array,
+  channels: readonly [number, number, number],
+  row: Float64Array,
+): void {
+  // Read once, here, as raw numbers (`| 0` for integers): V8 re-checks parameters and module constants at each use
+  // inside a loop.
+  const satFactor = hsv[0];
+  const hueShift = hsv[1];
+  const after = hsv[2];
+  const scaled = after !== 1;
+  const epsilon = FLT_EPSILON;
+  const base = start | 0;
+  const step = cn | 0;
+  // Input channel c goes to slot[c] of the output pixel.
+  const slot0 = channels.indexOf(0) | 0;
+  const slot1 = channels.indexOf(1) | 0;
+  const slot2 = channels.indexOf(2) | 0;
+  for (let run = 0; run < runs.length; run += 2) {
+    for (let o = step * runs[run], end = step * runs[run + 1]; o < end; o += step) {
+      const r = levels[data[base + o]];
+      const g = levels[data[base + o + 1]];
+      const b = levels[data[base + o + 2]];
+      // V = max and the channel RGB2HSV takes H from (the first of R, G, B equal to V), by comparisons: the same as
+      // Math.max and `V === R`, `V === G` except that a tie of +0 and −0 may keep −0, a sign every consumer loses
+      // (V and H only scale or add; the resize ends in `− 127`). Math.max/min cost V8 three branches each.
+      const rIsMax = r >= g && r >= b;
+      const gIsMax = !rIsMax && g >= b;
+      const v = rIsMax ? r : gIsMax ? g : b;
+      const vmin = r <= g ? (r <= b ? r : b) : g <= b ? g : b;
+      const diff = v - vmin;
+      const sat = (diff / (Math.abs(v) + epsilon)) * satFactor;
+      let red = v;
+      let green = v;
+      let blue = v;
+      if (sat !== 0) {
+        const k = 60 / (diff + epsilon);
+        let h = rIsMax ? (g - b) * k : gIsMax ? (b - r) * k + 120 : (r - g) * k + 240;
+        if (h < 0) h += 360;
+        h += hueShift;
+        if (h > 360) h -= 360;
+        else if (h < 0) h += 360;
+        // OpenCV: h = fmod(h · 6/360, 6), + 6 if negative; then a sector check that cannot fail for finite input.
+        // Here h is in [0, 360] (RGB2HSV gives [0, 360], the hue shift wraps once), so h · 6/360 is in [0, 6]
+        // and one subtraction is the same (and avoids a slow floating-point `%`).
+        h = (h * 6) / 360;
+        if (h >= 6) h -= 6;
+        const sector = Math.floor(h);
+        h -= sector;
+        const p = v * (1 - sat); // OpenCV tab[1]
+        const q = v * (1 - sat * h); // tab[2]
+        const t = v * (1 - sat * (1 - h)); // tab[3]
+        // OpenCV's sector table {1,3,0}, {1,0,2}, {3,0,1}, {0,2,1}, {0,1,3}, {2,1,0} picks (b, g, r) from tab.
+        switch (sector) {
+          case 0:
+            green = t;
+            blue = p;
+            break;
+          case 1:
+            red = q;
+            blue = p;
+            break;
+          case 2:
+            red = p;
+            blue = t;
+            break;
+          case 3:
+            red = p;
+            green = q;
+            break;
+          case 4:
+            red = t;
+            green = p;
+            break;
+          default:
+            green = p;
+            blue = q;
+        }
+      }
+      // Upstream stores HSV2RGB's result as float32, then multiplies by the trailing contrast (if any).
+      let out0 = Math.fround(red);
+      let out1 = Math.fround(green);
+      let out2 = Math.fround(blue);
+      if (scaled) {
+        out0 = Math.fround(out0 * after);
+        out1 = Math.fround(out1 * after);
+        out2 = Math.fround(out2 * after);
+      }
+      row[o + slot0] = out0;
+      row[o + slot1] = out1;
+      row[o + slot2] = out2;
+    }
+  }
+}
+
+/** The image placed on the canvas: image pixel (i, j) is canvas pixel (left + i, top + j); elsewhere is fill. */
 interface Source {
-  readonly data: ArrayLike<number>;
-  readonly channels: number;
-  readonly rowStride: number;
+  readonly image: RgbImage;
   readonly left: number;
   readonly top: number;
-  readonly width: number;
-  readonly height: number;
+  /** What each image pixel goes through before the resize (the identity when photometric distortion is off). */
+  readonly recipe: PixelRecipe;
 }
 
 /**
  * OpenCV `INTER_LINEAR` on float pixels (SPEC §6.7 last paragraph) of the canvas window `window` (mirrored when
  * asked) to outW x outH, without materializing the canvas, then `(v − 127) / 128` into planar [3, outH, outW].
  * The window is the resize's source image: columns clamp at its borders and rows are clamped when read, as in
- * OpenCV; canvas pixels outside `source` read as `fill`. For an exact 2x reduction the weights are all 0.5, which
+ * OpenCV; canvas pixels outside the image read as `fill`. For an exact 2x reduction the weights are all 0.5, which
  * equals OpenCV's area averaging on integer-valued input.
+ *
+ * The photometric distortion happens on the fly, on the image pixels the resize reads (window ∩ image; of a
+ * zoomed-out image, not every row and column): through the level table as they are read when there is no HSV step,
+ * else a row at a time into a buffer. No distorted or expanded copy of the image is made.
  */
 function resampleWindow(
   source: Source,
@@ -707,29 +746,9 @@ function resampleWindow(
   out: Float32Array,
   offset: number,
 ): void {
-  const f = Math.fround;
-  const { data, channels: cn, rowStride } = source;
-  const cols = coefficients(window.width, outW, true);
-  const a0 = cols.w0;
-  const a1 = cols.w1;
-  // Per output column: element offsets of the two source pixels within a source row, or −1 for fill.
-  const col0 = new Int32Array(outW);
-  const col1 = new Int32Array(outW);
-  const sourceColumn = (c: number): number => {
-    const canvasX = window.x + (mirror ? window.width - 1 - c : c);
-    const sx = canvasX - source.left;
-    return sx >= 0 && sx < source.width ? sx * cn : -1;
-  };
-  for (let dx = 0; dx < outW; dx++) {
-    const c = cols.index[dx];
-    col0[dx] = sourceColumn(c);
-    col1[dx] = sourceColumn(Math.min(c + 1, window.width - 1));
-  }
-  // Source columns are monotonic in dx, so the columns reading two image pixels form one run [inLo, inHi).
-  let inLo = 0;
-  while (inLo < outW && (col0[inLo] < 0 || col1[inLo] < 0)) inLo++;
-  let inHi = inLo;
-  while (inHi < outW && col0[inHi] >= 0 && col1[inHi] >= 0) inHi++;
+  const { image, left, top, recipe } = source;
+  const { data, channels: cn, width: W, height: H } = image;
+  const columns = columnTable(window, mirror, left, image, outW);
   const rows = coefficients(window.height, outH, false);
   const rowLength = outW * 3;
   let bufA = new Float32Array(rowLength);
@@ -738,36 +757,33 @@ function resampleWindow(
   let rowB = -1;
   const fillRow = new Float32Array(rowLength);
   for (let dx = 0; dx < outW; dx++) {
-    const v = f(fill * a0[dx] + fill * a1[dx]);
+    const v = fill * columns.w0[dx] + fill * columns.w1[dx];
     fillRow[3 * dx] = fillRow[3 * dx + 1] = fillRow[3 * dx + 2] = v;
   }
-  const edge = (base: number, t: Float32Array, from: number, to: number): void => {
-    for (let dx = from, o = 3 * from; dx < to; dx++, o += 3) {
-      const p0 = col0[dx] < 0 ? -1 : base + col0[dx];
-      const p1 = col1[dx] < 0 ? -1 : base + col1[dx];
-      for (let ch = 0; ch < 3; ch++) {
-        t[o + ch] = (p0 < 0 ? fill : data[p0 + ch]) * a0[dx] + (p1 < 0 ? fill : data[p1 + ch]) * a1[dx];
-      }
-    }
-  };
+  const partlyFill = columns.inLo > 0 || columns.inHi < outW;
+  const pixels = new Float64Array(cn * W); // distorted pixels of one image row
+  let distorted = -1; // the image row `pixels` holds
+  // Calls only module-level functions: V8 deoptimizes code that inlined a closure created anew on each call.
   const horizontal = (windowRow: number, t: Float32Array): void => {
-    const sy = window.y + windowRow - source.top;
-    if (sy < 0 || sy >= source.height) {
+    const sy = window.y + windowRow - top;
+    if (sy < 0 || sy >= H) {
       t.set(fillRow);
       return;
     }
-    const base = sy * rowStride;
-    edge(base, t, 0, inLo);
-    for (let dx = inLo, o = 3 * inLo; dx < inHi; dx++, o += 3) {
-      const w0 = a0[dx];
-      const w1 = a1[dx];
-      const p0 = base + col0[dx];
-      const p1 = base + col1[dx];
-      t[o] = data[p0] * w0 + data[p1] * w1;
-      t[o + 1] = data[p0 + 1] * w0 + data[p1 + 1] * w1;
-      t[o + 2] = data[p0 + 2] * w0 + data[p1 + 2] * w1;
+    const start = sy * W * cn;
+    if (sy !== distorted) {
+      // Without HSV, only the pixels of the edge columns go through the buffer; the others are read through the
+      // levels as the resize reads them.
+      distortRow(data, start, cn, recipe.hsv === null ? columns.edgeRead : columns.read, recipe, pixels);
+      distorted = sy;
     }
-    edge(base, t, inHi, outW);
+    if (partlyFill) {
+      t.set(fillRow);
+      resampleEdge(pixels, columns, fill, t, 0, columns.inLo);
+      resampleEdge(pixels, columns, fill, t, columns.inHi, outW);
+    }
+    if (recipe.hsv === null) resampleLevels(data, start, recipe, columns, t);
+    else resamplePixels(pixels, columns, t);
   };
   const plane = outW * outH;
   const last = window.height - 1;
@@ -789,17 +805,178 @@ function resampleWindow(
       horizontal(r1, bufB);
       rowB = r1;
     }
-    const b0 = rows.w0[dy];
-    const b1 = rows.w1[dy];
-    const t0 = bufA;
-    const t1 = bufB;
     const r = offset + dy * outW;
-    const g = r + plane;
-    const b = g + plane;
-    for (let dx = 0, x = 0; dx < outW; dx++, x += 3) {
-      out[r + dx] = f(f(t0[x] * b0 + t1[x] * b1) - IMAGE_MEAN) * INV_STD;
-      out[g + dx] = f(f(t0[x + 1] * b0 + t1[x + 1] * b1) - IMAGE_MEAN) * INV_STD;
-      out[b + dx] = f(f(t0[x + 2] * b0 + t1[x + 2] * b1) - IMAGE_MEAN) * INV_STD;
+    resampleColumn(bufA, bufB, rows, dy, out, r, r + plane, r + 2 * plane, outW);
+  }
+}
+
+/**
+ * The vertical pass of {@link resampleWindow} for output row `dy`: rows `t0`, `t1` of the horizontal pass blended
+ * with the row weights, normalized, into planar output at offsets `r`, `g`, `b`.
+ */
+function resampleColumn(
+  t0: Float32Array,
+  t1: Float32Array,
+  rows: { readonly w0: Float32Array; readonly w1: Float32Array },
+  dy: number,
+  out: Float32Array,
+  r: number,
+  g: number,
+  b: number,
+  outW: number,
+): void {
+  const f = Math.fround;
+  // Read once, here (see hsvDistort); the imported IMAGE_MEAN would otherwise be re-read and checked per pixel.
+  const mean = IMAGE_MEAN;
+  const scale = INV_STD;
+  const w0 = rows.w0[dy];
+  const w1 = rows.w1[dy];
+  for (let dx = 0, x = 0; dx < outW; dx++, x += 3) {
+    out[r + dx] = f(f(t0[x] * w0 + t1[x] * w1) - mean) * scale;
+    out[g + dx] = f(f(t0[x + 1] * w0 + t1[x + 1] * w1) - mean) * scale;
+    out[b + dx] = f(f(t0[x + 2] * w0 + t1[x + 2] * w1) - mean) * scale;
+  }
+}
+
+/** The horizontal half of {@link resampleWindow}'s resize: per output column, its two source pixels and weights. */
+interface ColumnTable {
+  /** Element offsets cn · x of the two source pixels within an image row, or −1 where the canvas is fill. */
+  readonly col0: Int32Array;
+  readonly col1: Int32Array;
+  /** Their weights (float32 values). */
+  readonly w0: Float64Array;
+  readonly w1: Float64Array;
+  /**
+   * Output columns [inLo, inHi) read two adjacent image pixels, the second at `step` = ±cn elements from the first
+   * (source columns are monotonic, so this is one run); the others read fill, or clamp at the window's edge.
+   */
+  readonly inLo: number;
+  readonly inHi: number;
+  readonly step: number;
+  /** The image columns read, as runs [from, to) in pairs, ascending. */
+  readonly read: Int32Array;
+  /** Those read by output columns outside [inLo, inHi). */
+  readonly edgeRead: Int32Array;
+}
+
+function columnTable(
+  window: Rect,
+  mirror: boolean,
+  left: number,
+  image: RgbImage,
+  outW: number,
+): ColumnTable {
+  const { index, w0, w1 } = coefficients(window.width, outW, true);
+  const { width: W, channels: cn } = image;
+  const col0 = new Int32Array(outW);
+  const col1 = new Int32Array(outW);
+  const imageColumn = (c: number): number => {
+    const x = window.x + (mirror ? window.width - 1 - c : c) - left;
+    return x >= 0 && x < W ? x : -1;
+  };
+  for (let dx = 0; dx < outW; dx++) {
+    col0[dx] = imageColumn(index[dx]);
+    col1[dx] = imageColumn(Math.min(index[dx] + 1, window.width - 1));
+  }
+  let inLo = 0;
+  while (inLo < outW && (col0[inLo] < 0 || col1[inLo] < 0)) inLo++;
+  const dir = mirror ? -1 : 1;
+  let inHi = inLo;
+  while (inHi < outW && col0[inHi] >= 0 && col1[inHi] >= 0 && col1[inHi] === col0[inHi] + dir) inHi++;
+  // The image columns read by the output columns `dx` picks, as runs.
+  const runsOf = (picks: (dx: number) => boolean): Int32Array => {
+    const isRead = new Uint8Array(W + 1);
+    for (let dx = 0; dx < outW; dx++) {
+      if (!picks(dx)) continue;
+      if (col0[dx] >= 0) isRead[col0[dx]] = 1;
+      if (col1[dx] >= 0) isRead[col1[dx]] = 1;
+    }
+    const runs: number[] = [];
+    for (let x = 0; x < W; x++) {
+      if (isRead[x] === 1 && (x === 0 || isRead[x - 1] === 0)) runs.push(x);
+      if (isRead[x] === 1 && isRead[x + 1] === 0) runs.push(x + 1);
+    }
+    return Int32Array.from(runs);
+  };
+  const read = runsOf(() => true);
+  const edgeRead = runsOf((dx) => dx < inLo || dx >= inHi);
+  for (let dx = 0; dx < outW; dx++) {
+    if (col0[dx] >= 0) col0[dx] *= cn;
+    if (col1[dx] >= 0) col1[dx] *= cn;
+  }
+  return {
+    col0,
+    col1,
+    w0: Float64Array.from(w0),
+    w1: Float64Array.from(w1),
+    inLo,
+    inHi,
+    step: dir * cn,
+    read,
+    edgeRead,
+  };
+}
+
+/**
+ * The horizontal pass of {@link resampleWindow} over output columns [inLo, inHi), from distorted pixels. The second
+ * pixel and weight are derived (`p0 + step`, float32(1 − w1), as {@link coefficients}) rather than loaded: each
+ * typed-array read costs V8 several checks.
+ */
+function resamplePixels(pixels: Float64Array, table: ColumnTable, t: Float32Array): void {
+  const { col0, w1, inLo, inHi } = table;
+  const step = table.step | 0;
+  for (let dx = inLo, o = 3 * inLo; dx < inHi; dx++, o += 3) {
+    const a1 = w1[dx];
+    const a0 = Math.fround(1 - a1);
+    const p0 = col0[dx];
+    const p1 = p0 + step;
+    t[o] = pixels[p0] * a0 + pixels[p1] * a1;
+    t[o + 1] = pixels[p0 + 1] * a0 + pixels[p1 + 1] * a1;
+    t[o + 2] = pixels[p0 + 2] * a0 + pixels[p1 + 2] * a1;
+  }
+}
+
+/** {@link resamplePixels} reading the image row at `start` through the recipe's levels and channel swap (no HSV). */
+function resampleLevels(
+  data: RgbImage['data'],
+  start: number,
+  recipe: PixelRecipe,
+  table: ColumnTable,
+  t: Float32Array,
+): void {
+  const { col0, w1, inLo, inHi } = table;
+  const { levels } = recipe;
+  const [c0, c1, c2] = recipe.channels;
+  const rowStart = start | 0; // read once (see hsvDistort)
+  const step = table.step | 0;
+  for (let dx = inLo, o = 3 * inLo; dx < inHi; dx++, o += 3) {
+    const a1 = w1[dx];
+    const a0 = Math.fround(1 - a1);
+    const p0 = rowStart + col0[dx];
+    const p1 = p0 + step;
+    t[o] = levels[data[p0 + c0]] * a0 + levels[data[p1 + c0]] * a1;
+    t[o + 1] = levels[data[p0 + c1]] * a0 + levels[data[p1 + c1]] * a1;
+    t[o + 2] = levels[data[p0 + c2]] * a0 + levels[data[p1 + c2]] * a1;
+  }
+}
+
+/** Output columns [from, to) of the horizontal pass outside the inner run: fill, or a clamped second pixel. */
+function resampleEdge(
+  pixels: Float64Array,
+  table: ColumnTable,
+  fill: number,
+  t: Float32Array,
+  from: number,
+  to: number,
+): void {
+  const { col0, col1, w0, w1 } = table;
+  const level = fill | 0; // read once (see hsvDistort); fill is an integer level
+  for (let dx = from, o = 3 * from; dx < to; dx++, o += 3) {
+    const p0 = col0[dx];
+    const p1 = col1[dx];
+    if (p0 < 0 && p1 < 0) continue; // all fill: the caller wrote the fill row
+    for (let ch = 0; ch < 3; ch++) {
+      t[o + ch] = (p0 < 0 ? level : pixels[p0 + ch]) * w0[dx] + (p1 < 0 ? level : pixels[p1 + ch]) * w1[dx];
     }
   }
 }
