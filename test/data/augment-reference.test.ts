@@ -17,6 +17,7 @@ import {
   type AppliedAugmentation,
   type AugmentOptionsInput,
 } from '../../src/data/augment.js';
+import { referenceFloatResize } from '../helpers/reference-resize.js';
 
 const FLT_EPSILON = 1.1920928955078125e-7;
 
@@ -119,34 +120,6 @@ function referenceWindow(photo: FloatImage, applied: AppliedAugmentation, fill: 
   return { data: out, width: window.width, height: window.height };
 }
 
-/** OpenCV INTER_LINEAR on float pixels (SPEC §6.7), then (v − 127) / 128 into planar [3, height, width]. */
-function referenceResize(src: FloatImage, width: number, height: number): Float32Array {
-  const f = Math.fround;
-  const out = new Float32Array(3 * width * height);
-  const px = (x: number, y: number, c: number): number => src.data[(y * src.width + x) * 3 + c];
-  const coef = (d: number, scale: number): [number, number] => {
-    const v = f((d + 0.5) * scale - 0.5);
-    const s = Math.floor(v);
-    return [s, f(v - s)];
-  };
-  for (let dy = 0; dy < height; dy++) {
-    const [sy, fy] = coef(dy, 1 / (height / src.height));
-    const rows = [Math.min(Math.max(sy, 0), src.height - 1), Math.min(Math.max(sy + 1, 0), src.height - 1)];
-    for (let dx = 0; dx < width; dx++) {
-      let [sx, fx] = coef(dx, 1 / (width / src.width));
-      if (sx < 0) [sx, fx] = [0, 0];
-      if (sx >= src.width - 1) [sx, fx] = [src.width - 1, 0];
-      const sx1 = Math.min(sx + 1, src.width - 1);
-      for (let c = 0; c < 3; c++) {
-        const t = rows.map((y) => f(px(sx, y, c) * f(1 - fx) + px(sx1, y, c) * fx));
-        const v = f(t[0] * f(1 - fy) + t[1] * fy);
-        out[c * width * height + dy * width + dx] = f(v - 127) / 128;
-      }
-    }
-  }
-  return out;
-}
-
 function noise(width: number, height: number, seed: number, channels: 3 | 4, grey: boolean): RgbImage {
   const random = createRandom(seed);
   const data = new Uint8Array(width * height * channels);
@@ -214,8 +187,8 @@ describe('float training path against the multi-pass reference (bit for bit)', (
               channels: null,
             };
             const fill = augmenter.options.expand?.fill ?? 127;
-            const expected = referenceResize(
-              referenceWindow(referencePhotometric(image, plan), applied, fill),
+            const expected = referenceFloatResize(
+              { ...referenceWindow(referencePhotometric(image, plan), applied, fill), channels: 3 },
               ow,
               oh,
             );
