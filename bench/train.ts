@@ -16,6 +16,7 @@ const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const STEPS = Number(process.env.BENCH_STEPS ?? 8);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const BATCH = 24;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -100,25 +101,42 @@ if (child !== undefined) {
     });
     return JSON.parse(out.trim().split('\n').pop()!) as { imagesPerSecond: number; rssMb: number };
   };
-  const rows = [['net', 'ultraface engine', 'ultraface img/s', 'pytorch img/s', 'ratio', 'peak RSS']];
+  // This VM's speed drifts by up to 2x over minutes (shared host): PyTorch and ours alternate, ROUNDS times,
+  // and each ratio is taken within a round, so drift between rounds cancels.
+  const rows = [
+    ['net', 'ultraface engine', 'ultraface img/s', 'pytorch img/s', 'ratio (per-round median)', 'peak RSS'],
+  ];
   for (const net of ['RFB', 'slim'] as const) {
-    const torch = torchImagesPerSecond(net);
-    for (const shards of THREADS > 1 ? [THREADS, 1] : [1]) {
-      const ours = inChild(net, shards);
+    const configs = THREADS > 1 ? [THREADS, 1] : [1];
+    const torchRuns: number[] = [];
+    const ours = configs.map(() => ({ imagesPerSecond: [] as number[], ratios: [] as number[], rssMb: 0 }));
+    for (let round = 0; round < ROUNDS; round++) {
+      const torch = torchImagesPerSecond(net);
+      if (torch !== undefined) torchRuns.push(torch);
+      configs.forEach((shards, c) => {
+        const run = inChild(net, shards);
+        ours[c].imagesPerSecond.push(run.imagesPerSecond);
+        if (torch !== undefined) ours[c].ratios.push(run.imagesPerSecond / torch);
+        ours[c].rssMb = Math.max(ours[c].rssMb, run.rssMb);
+      });
+    }
+    configs.forEach((shards, c) => {
+      const mine = ours[c];
       rows.push([
         `${net}-320`,
         shards === 1 ? `1 session x ${THREADS}T` : `${shards} shards x ${Math.floor(THREADS / shards)}T`,
-        ours.imagesPerSecond.toFixed(1),
-        torch === undefined ? 'n/a' : torch.toFixed(1),
-        torch === undefined ? 'n/a' : `${(ours.imagesPerSecond / torch).toFixed(2)}x`,
-        `${ours.rssMb.toFixed(0)} MB`,
+        mine.imagesPerSecond.map((v) => v.toFixed(1)).join(' '),
+        torchRuns.length === 0 ? 'n/a' : torchRuns.map((v) => v.toFixed(1)).join(' '),
+        mine.ratios.length === 0 ? 'n/a' : `${median(mine.ratios).toFixed(2)}x`,
+        `${mine.rssMb.toFixed(0)} MB`,
       ]);
-    }
+    });
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padStart(widths[c])).join('  '));
   console.log(
     `\n${THREADS} threads, batch ${BATCH} (data loading included for ultraface), median of ${STEPS} steps after ` +
-      '2 warm-up steps; PyTorch: ../shared/bench/torch_train_step.py, same threads and batch',
+      `2 warm-up steps, ${ROUNDS} rounds (img/s listed per round); PyTorch: ` +
+      '../shared/bench/torch_train_step.py, same threads and batch, run just before ours in each round',
   );
 }

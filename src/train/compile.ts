@@ -82,7 +82,8 @@ export interface CompiledTrainingGraph {
 const OPSET = 17;
 
 const VARIANT_CHOICES: { readonly [K in keyof GradientVariants]: readonly GradientVariants[K][] } = {
-  depthwiseFilter: ['shifted-products', 'group-c', 'group-nc'],
+  depthwiseFilter: ['auto', 'unfold-matmul', 'shifted-products', 'group-c', 'group-nc'],
+  convFilter: ['transposed-conv', 'unfold-matmul'],
   depthwiseData: ['conv-transpose', 'flipped-conv'],
   batchNorm: ['fused', 'basic'],
   reluGradient: ['mask', 'sign', 'where'],
@@ -100,6 +101,7 @@ function resolveVariants(
     oneOf(`variants.${key}`, given[key] ?? DEFAULT_GRADIENT_VARIANTS[key], VARIANT_CHOICES[key]);
   const v: GradientVariants = {
     depthwiseFilter: pick('depthwiseFilter'),
+    convFilter: pick('convFilter'),
     depthwiseData: pick('depthwiseData'),
     batchNorm: pick('batchNorm'),
     reluGradient: pick('reluGradient'),

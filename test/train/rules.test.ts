@@ -81,6 +81,8 @@ const DEPTHWISE: [string, ConvSpec][] = [
 ];
 
 const DEPTHWISE_VARIANTS: Partial<GradientVariants>[] = [
+  { depthwiseFilter: 'auto', depthwiseData: 'flipped-conv' },
+  { depthwiseFilter: 'unfold-matmul', depthwiseData: 'flipped-conv' },
   { depthwiseFilter: 'shifted-products', depthwiseData: 'flipped-conv' },
   { depthwiseFilter: 'group-c', depthwiseData: 'conv-transpose' },
   { depthwiseFilter: 'group-nc', depthwiseData: 'flipped-conv' },
@@ -92,6 +94,12 @@ describe('gradient rules vs finite differences (float64 reference)', () => {
       it(label, async () => {
         await expectGradients(convCase(spec));
       });
+      const pointwise = spec.kernel === 1 && (spec.stride ?? 1) === 1;
+      if ((spec.groups ?? 1) === 1 && !pointwise) {
+        it(`${label}, transposed-conv`, async () => {
+          await expectGradients(convCase(spec, { convFilter: 'transposed-conv' }));
+        });
+      }
     }
     for (const [label, spec] of DEPTHWISE) {
       for (const variants of DEPTHWISE_VARIANTS) {
@@ -103,6 +111,22 @@ describe('gradient rules vs finite differences (float64 reference)', () => {
     it('depthwise 3x3, dynamic batch', async () => {
       await expectGradients({
         ...convCase({ inChannels: 3, outChannels: 3, groups: 3 }),
+        dynamicBatch: true,
+      });
+    });
+    it('unfold-matmul filter gradients, dynamic batch', async () => {
+      await expectGradients({
+        ...convCase(
+          { inChannels: 3, outChannels: 3, groups: 3, stride: 2 },
+          { depthwiseFilter: 'unfold-matmul' },
+        ),
+        dynamicBatch: true,
+      });
+      await expectGradients({
+        ...convCase(
+          { inChannels: 2, outChannels: 3, dilation: 2, padding: 2 },
+          { convFilter: 'unfold-matmul' },
+        ),
         dynamicBatch: true,
       });
     });

@@ -7,13 +7,21 @@ import { TensorDataType } from '../../model/onnx/proto.js';
  */
 export interface GradientVariants {
   /**
-   * Filter gradient of depthwise convs. `shifted-products`: per kernel tap, a strided Slice of the padded input
-   * times dY, summed over N, H and W (k² passes, no im2col copy; ~2x faster than `group-c` here). `group-c`: one
-   * Conv with `group = C` over batch-transposed tensors (X → [1, C·N, H, W], dY → [C, N, Ho, Wo]) — ORT expands
-   * it k²-fold. `group-nc`: a Conv with `group = N·C` without transposes, then a ReduceSum over N; needs a fixed
-   * batch size.
+   * Filter gradient of depthwise convs. `unfold-matmul`: x unfolded once by a fixed one-hot depthwise Conv
+   * ([N, C·k², Ho, Wo], contiguous reads at any stride), then a batched MatMul with dY. `shifted-products`: per
+   * kernel tap, a strided Slice of the padded input times dY, summed over N, H and W (k² passes, no copy; strided
+   * slices are slow). `auto`: `unfold-matmul` for strided convs and output maps of ≥ 4096 pixels, else
+   * `shifted-products`. `group-c`: one Conv with `group = C` over batch-transposed tensors (X → [1, C·N, H, W],
+   * dY → [C, N, Ho, Wo]) — ORT expands it k²-fold. `group-nc`: a Conv with `group = N·C` without transposes, then
+   * a ReduceSum over N; needs a fixed batch size.
    */
-  readonly depthwiseFilter: 'shifted-products' | 'group-c' | 'group-nc';
+  readonly depthwiseFilter: 'auto' | 'unfold-matmul' | 'shifted-products' | 'group-c' | 'group-nc';
+  /**
+   * Filter gradient of dense (group 1) convs other than 1x1. `transposed-conv`: a Conv of the batch-transposed
+   * input with dY as its kernel. `unfold-matmul`: the input unfolded by a one-hot depthwise Conv, then a batched
+   * MatMul with dY.
+   */
+  readonly convFilter: 'transposed-conv' | 'unfold-matmul';
   /**
    * Data gradient of stride-1 depthwise convs. `conv-transpose`: ConvTranspose(dY, W). `flipped-conv`:
    * Conv(dY, W flipped in space, pads d·(k − 1) − p). Strided convs always use ConvTranspose.
@@ -35,12 +43,17 @@ export interface GradientVariants {
 }
 
 /**
- * The fastest on this project's 2-core AVX2 machine, op by op at batch 12, one thread (one shard's work):
- * shifted-products 46 ms vs group-c 99 ms (16 channels at 120x160); flipped-conv 13 ms vs ConvTranspose 27 ms;
- * mask 7 ms vs Sign + Mul 15 ms (32 channels at 120x160). `fused` BatchNorm: engines.md §4.
+ * The fastest on this project's 2-core AVX2 machine, op by op at batch 12, one thread (one shard's work).
+ * Depthwise filter gradient, shifted-products vs unfold-matmul: stride 2 at 120x160 (32 channels) 82 vs 30 ms,
+ * at 60x80 16 vs 8 ms, at 30x40 6.5 vs 4.7 ms; stride 1 at 120x160 (16 channels) 54 vs 37 ms, at 60x80 22 vs 18 ms,
+ * but at 30x40 7.7 vs 10.7 ms and at 15x20 3.7 vs 6.5 ms — hence `auto` (group-c: 99 ms at 16 channels, 120x160).
+ * Whole RFB-320 step with dense filters unfolded too: 0.88x the time of shifted-products / transposed-conv
+ * (interleaved A/B, 16 rounds). flipped-conv 13 ms vs ConvTranspose 27 ms; mask 7 ms vs Sign + Mul 15 ms
+ * (32 channels at 120x160). `fused` BatchNorm: engines.md §4.
  */
 export const DEFAULT_GRADIENT_VARIANTS: GradientVariants = Object.freeze({
-  depthwiseFilter: 'shifted-products',
+  depthwiseFilter: 'auto',
+  convFilter: 'unfold-matmul',
   depthwiseData: 'flipped-conv',
   batchNorm: 'fused',
   reluGradient: 'mask',
@@ -84,6 +97,19 @@ export class EmitContext {
     return this.cached(`f32v:${values.join(',')}`, () =>
       this.b.float(this.b.fresh('floats'), [values.length], Float32Array.from(values)),
     );
+  }
+
+  /**
+   * The fixed depthwise kernel that unfolds (im2col) a conv's input: [C·k², 1, k, k], where output channel
+   * c·k² + t copies tap t = kh·k + kw of channel c. A Conv with it (group C) gives [N, C·k², Ho, Wo].
+   */
+  unfoldKernel(channels: number, k: number): string {
+    return this.cached(`unfold:${channels}:${k}`, () => {
+      const taps = k * k;
+      const data = new Float32Array(channels * taps * taps);
+      for (let c = 0; c < channels; c++) for (let t = 0; t < taps; t++) data[(c * taps + t) * taps + t] = 1;
+      return this.b.float(this.b.fresh('unfold'), [channels * taps, 1, k, k], data);
+    });
   }
 
   /**

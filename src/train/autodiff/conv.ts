@@ -57,6 +57,22 @@ export function convBackward(
   return { weight, ...(bias === undefined ? {} : { bias }), ...(input === undefined ? {} : { input }) };
 }
 
+/** At stride 1, unfolding pays for itself from this output area (Ho·Wo) up (measured: DEFAULT_GRADIENT_VARIANTS). */
+const UNFOLD_MIN_OUTPUT_AREA = 4096;
+
+function useUnfold(ctx: EmitContext, node: ConvNode, outputArea: number): boolean {
+  if (isDepthwise(node)) {
+    const v = ctx.variants.depthwiseFilter;
+    return (
+      v === 'unfold-matmul' || (v === 'auto' && (node.stride > 1 || outputArea >= UNFOLD_MIN_OUTPUT_AREA))
+    );
+  }
+  return node.groups === 1 && ctx.variants.convFilter === 'unfold-matmul';
+}
+
+const shiftedProducts = (ctx: EmitContext): boolean =>
+  ctx.variants.depthwiseFilter === 'shifted-products' || ctx.variants.depthwiseFilter === 'auto';
+
 /**
  * dW[m, c, kh, kw] = Σ_{n,i,j} dY[n, m, i, j] · x[n, c, i·s + kh·d − p, j·s + kw·d − p]: a convolution of x
  * (batch and channel axes swapped) with dY as the kernel, with the roles of stride and dilation swapped.
@@ -93,7 +109,41 @@ function filterGradient(ctx: EmitContext, node: ConvNode, o: ConvOperands, dY: s
   const cropToKernel = (z: string): string =>
     outH === k && outW === k ? z : b.node('Slice', [z, b.ints([0, 0]), b.ints([k, k]), b.ints([2, 3])]);
 
-  if (isDepthwise(node) && ctx.variants.depthwiseFilter === 'shifted-products') {
+  const depthwise = isDepthwise(node);
+  if (useUnfold(ctx, node, Ho * Wo)) {
+    // Unfold x once by a fixed one-hot depthwise conv (contiguous reads, any stride and dilation), then one
+    // batched MatMul with dY: cols [N, C·k², Ho·Wo], channel c·k² + (kh·k + kw), matching W's memory layout.
+    const cols = b.node('Conv', [o.input, ctx.unfoldKernel(C, k)], undefined, {
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [p, p, p, p],
+      dilations: [d, d],
+      group: C,
+    });
+    if (depthwise) {
+      // [N, C, k², Ho·Wo] × [N, C, Ho·Wo, 1] → [N, C, k², 1], summed over N
+      const product = b.node('MatMul', [
+        b.node('Reshape', [cols, b.ints([0, C, k * k, Ho * Wo])]),
+        b.node('Reshape', [dY, b.ints([0, C, Ho * Wo, 1])]),
+      ]);
+      const summed = b.node('ReduceSum', [product, b.ints([0])], undefined, { keepdims: 0 });
+      return b.node('Reshape', [summed, b.ints([C, 1, k, k])]);
+    }
+    // [N, M, Ho·Wo] × [N, Ho·Wo, C·k²] → [N, M, C·k²], summed over N (ORT fuses the transpose)
+    const colsT = b.node(
+      'Transpose',
+      [b.node('Reshape', [cols, b.ints([0, C * k * k, Ho * Wo])])],
+      undefined,
+      {
+        perm: [0, 2, 1],
+      },
+    );
+    const product = b.node('MatMul', [b.node('Reshape', [dY, b.ints([0, M, Ho * Wo])]), colsT]);
+    const summed = b.node('ReduceSum', [product, b.ints([0])], undefined, { keepdims: 0 });
+    return b.node('Reshape', [summed, b.ints([M, C, k, k])]);
+  }
+
+  if (depthwise && shiftedProducts(ctx)) {
     // dW[c, 0, i, j] = Σ_{n,y,x} dY[n, c, y, x] · x_padded[n, c, y·s + i·d, x·s + j·d]: one strided slice of the
     // padded x per tap, times dY, summed — k² passes over the data instead of a k²-fold im2col copy.
     const padded = p > 0 ? b.node('Pad', [o.input, b.ints([0, 0, p, p, 0, 0, p, p])]) : o.input;
@@ -121,7 +171,7 @@ function filterGradient(ctx: EmitContext, node: ConvNode, o: ConvOperands, dY: s
     ]);
   }
 
-  if (isDepthwise(node) && ctx.variants.depthwiseFilter === 'group-nc' && ctx.batch !== 'dynamic') {
+  if (depthwise && ctx.variants.depthwiseFilter === 'group-nc' && ctx.batch !== 'dynamic') {
     // x → [1, N·C, H, W], dY → [N·C, 1, Ho, Wo], group = N·C; then sum over N
     const n = ctx.batch;
     const z = cropToKernel(
