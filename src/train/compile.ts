@@ -84,7 +84,7 @@ const OPSET = 17;
 const VARIANT_CHOICES: { readonly [K in keyof GradientVariants]: readonly GradientVariants[K][] } = {
   depthwiseFilter: ['auto', 'unfold-matmul', 'shifted-products', 'group-c', 'group-nc'],
   convFilter: ['transposed-conv', 'unfold-matmul'],
-  depthwiseData: ['conv-transpose', 'flipped-conv'],
+  convData: ['conv-transpose', 'flipped-conv'],
   batchNorm: ['fused', 'basic'],
   reluGradient: ['mask', 'sign', 'where'],
 };
@@ -102,7 +102,7 @@ function resolveVariants(
   const v: GradientVariants = {
     depthwiseFilter: pick('depthwiseFilter'),
     convFilter: pick('convFilter'),
-    depthwiseData: pick('depthwiseData'),
+    convData: pick('convData'),
     batchNorm: pick('batchNorm'),
     reluGradient: pick('reluGradient'),
   };

@@ -44,7 +44,7 @@ const CASES: { net: 'slim' | 'RFB'; batch: number | 'dynamic'; variants?: Partia
     batch: 2,
     variants: {
       depthwiseFilter: 'group-nc',
-      depthwiseData: 'flipped-conv',
+      convData: 'flipped-conv',
       batchNorm: 'basic',
       reluGradient: 'where',
     },
@@ -53,7 +53,13 @@ const CASES: { net: 'slim' | 'RFB'; batch: number | 'dynamic'; variants?: Partia
   {
     net: 'RFB',
     batch: 2,
-    variants: { depthwiseData: 'flipped-conv', batchNorm: 'basic', reluGradient: 'where' },
+    variants: {
+      depthwiseFilter: 'shifted-products',
+      convFilter: 'transposed-conv',
+      convData: 'conv-transpose',
+      batchNorm: 'basic',
+      reluGradient: 'where',
+    },
   },
 ];
 

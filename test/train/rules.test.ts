@@ -81,11 +81,11 @@ const DEPTHWISE: [string, ConvSpec][] = [
 ];
 
 const DEPTHWISE_VARIANTS: Partial<GradientVariants>[] = [
-  { depthwiseFilter: 'auto', depthwiseData: 'flipped-conv' },
-  { depthwiseFilter: 'unfold-matmul', depthwiseData: 'flipped-conv' },
-  { depthwiseFilter: 'shifted-products', depthwiseData: 'flipped-conv' },
-  { depthwiseFilter: 'group-c', depthwiseData: 'conv-transpose' },
-  { depthwiseFilter: 'group-nc', depthwiseData: 'flipped-conv' },
+  { depthwiseFilter: 'auto', convData: 'flipped-conv' },
+  { depthwiseFilter: 'unfold-matmul', convData: 'flipped-conv' },
+  { depthwiseFilter: 'shifted-products', convData: 'flipped-conv' },
+  { depthwiseFilter: 'group-c', convData: 'conv-transpose' },
+  { depthwiseFilter: 'group-nc', convData: 'flipped-conv' },
 ];
 
 describe('gradient rules vs finite differences (float64 reference)', () => {
@@ -96,14 +96,16 @@ describe('gradient rules vs finite differences (float64 reference)', () => {
       });
       const pointwise = spec.kernel === 1 && (spec.stride ?? 1) === 1;
       if ((spec.groups ?? 1) === 1 && !pointwise) {
-        it(`${label}, transposed-conv`, async () => {
-          await expectGradients(convCase(spec, { convFilter: 'transposed-conv' }));
+        it(`${label}, transposed-conv / conv-transpose`, async () => {
+          await expectGradients(
+            convCase(spec, { convFilter: 'transposed-conv', convData: 'conv-transpose' }),
+          );
         });
       }
     }
     for (const [label, spec] of DEPTHWISE) {
       for (const variants of DEPTHWISE_VARIANTS) {
-        it(`${label}, ${variants.depthwiseFilter} / ${variants.depthwiseData}`, async () => {
+        it(`${label}, ${variants.depthwiseFilter} / ${variants.convData}`, async () => {
           await expectGradients(convCase(spec, variants, 3));
         });
       }

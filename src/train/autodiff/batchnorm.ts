@@ -50,10 +50,17 @@ export function batchNormTrainForward(
     // (dead ReLU inputs), and so did the backward sums built on it (1e-2 gradient errors on RFB, measured).
     const mean = b.node('ReduceMean', [o.input], undefined, { axes: SPATIAL, keepdims: 0 });
     const centered = b.node('Sub', [o.input, b.node('Reshape', [mean, channel])]);
-    const variance = b.node('Div', [
-      b.node('ReduceSumSquare', [centered], undefined, { axes: SPATIAL, keepdims: 0 }),
-      m,
-    ]);
+    // Mul + ReduceSum: onnxruntime's ReduceSumSquare over N, H, W is not vectorized (8.1 vs 3.7 ms at
+    // [12, 32, 120, 160], one thread)
+    const sumSquares = b.node(
+      'ReduceSum',
+      [b.node('Mul', [centered, centered]), b.ints(SPATIAL)],
+      undefined,
+      {
+        keepdims: 0,
+      },
+    );
+    const variance = b.node('Div', [sumSquares, m]);
     const output = b.node(
       'BatchNormalization',
       [o.input, o.gamma, o.beta, mean, variance],

@@ -23,12 +23,13 @@ export interface GradientVariants {
    */
   readonly convFilter: 'transposed-conv' | 'unfold-matmul';
   /**
-   * Data gradient of stride-1 depthwise convs. `conv-transpose`: ConvTranspose(dY, W). `flipped-conv`:
-   * Conv(dY, W flipped in space, pads d·(k − 1) − p). Strided convs always use ConvTranspose.
+   * Data gradient of stride-1 depthwise and dense convs. `conv-transpose`: ConvTranspose(dY, W). `flipped-conv`:
+   * Conv(dY, W flipped in space (dense: and transposed to [C, M, k, k]), pads d·(k − 1) − p). Strided and other
+   * grouped convs always use ConvTranspose.
    */
-  readonly depthwiseData: 'conv-transpose' | 'flipped-conv';
+  readonly convData: 'conv-transpose' | 'flipped-conv';
   /**
-   * Training-mode BatchNorm. `fused`: statistics from ReduceMean and ReduceSumSquare(x − mean), applied by the
+   * Training-mode BatchNorm. `fused`: statistics from ReduceMean and ReduceSum((x − mean)²), applied by the
    * inference BatchNormalization op; backward dx = A·dY + K + B·(x − mean) per channel, A·dY + K again one
    * BatchNormalization. `basic`: x̂ = (x − mean)·rstd materialized and kept for backward; plain Mul/Add.
    * (engines.md's one-pass var = E[x²] − mean² is not offered: it gave 1e-2 gradient errors on RFB, from
@@ -48,13 +49,14 @@ export interface GradientVariants {
  * at 60x80 16 vs 8 ms, at 30x40 6.5 vs 4.7 ms; stride 1 at 120x160 (16 channels) 54 vs 37 ms, at 60x80 22 vs 18 ms,
  * but at 30x40 7.7 vs 10.7 ms and at 15x20 3.7 vs 6.5 ms — hence `auto` (group-c: 99 ms at 16 channels, 120x160).
  * Whole RFB-320 step with dense filters unfolded too: 0.88x the time of shifted-products / transposed-conv
- * (interleaved A/B, 16 rounds). flipped-conv 13 ms vs ConvTranspose 27 ms; mask 7 ms vs Sign + Mul 15 ms
- * (32 channels at 120x160). `fused` BatchNorm: engines.md §4.
+ * (interleaved A/B, 16 rounds); then flipped-conv data gradients for dense convs and Mul + ReduceSum for the
+ * BatchNorm variance: 0.97x again (20 rounds). flipped-conv 13 ms vs ConvTranspose 27 ms (depthwise); mask 7 ms
+ * vs Sign + Mul 15 ms (32 channels at 120x160). `fused` BatchNorm: engines.md §4.
  */
 export const DEFAULT_GRADIENT_VARIANTS: GradientVariants = Object.freeze({
   depthwiseFilter: 'auto',
   convFilter: 'unfold-matmul',
-  depthwiseData: 'flipped-conv',
+  convData: 'flipped-conv',
   batchNorm: 'fused',
   reluGradient: 'mask',
 });

@@ -231,10 +231,13 @@ function dataGradient(ctx: EmitContext, node: ConvNode, o: ConvOperands, dY: str
     return b.node('Conv', [dY, wT], undefined, { kernel_shape: [1, 1] });
   }
   const flippedPad = d * (k - 1) - p;
-  if (isDepthwise(node) && s === 1 && flippedPad >= 0 && ctx.variants.depthwiseData === 'flipped-conv') {
+  const flippable = isDepthwise(node) || g === 1;
+  if (flippable && s === 1 && flippedPad >= 0 && ctx.variants.convData === 'flipped-conv') {
+    // dense: W [M, C, k, k] → [C, M, k, k] first
+    const kernel = g === 1 ? b.node('Transpose', [o.weight], undefined, { perm: [1, 0, 2, 3] }) : o.weight;
     const big = -(2 ** 31);
     const flipped = b.node('Slice', [
-      o.weight,
+      kernel,
       b.ints([-1, -1]),
       b.ints([big, big]),
       b.ints([2, 3]),
