@@ -125,10 +125,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option('--milestones <list>', 'multi-step: epochs where the LR drops x0.1', integerList, [95, 150])
     .option('--t-max <n>', 'cosine: period in epochs', integer, 120)
     .option('--warmup <steps>', 'linear LR warm-up over this many steps', integer, 0)
-    .addOption(
-      new Option('--augment <preset>', 'augmentation: default (crop, zoom-out), upstream, none')
-        .choices(['default', 'upstream', 'none'])
-        .default('default'),
+    .option(
+      '--augment <preset|file>',
+      'augmentation: default (crop, zoom-out), upstream, none, or a JSON file of options over a preset, e.g. ' +
+        '{"preset": "default", "expand": {"probability": 0.6, "maxRatio": 4}}',
+      'default',
     )
     .addOption(
       new Option('--freeze <part>', 'do not train these layers').choices(['base_net', 'base_net+extras']),

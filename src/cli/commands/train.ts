@@ -5,7 +5,12 @@ import cliProgress from 'cli-progress';
 
 import { UltrafaceError } from '../../core/errors.js';
 import type { InputSizeName, NetVersion } from '../../core/presets.js';
-import type { AugmentPresetName } from '../../data/augment.js';
+import {
+  AUGMENT_PRESETS,
+  resolveAugmentOptions,
+  type AugmentOptionsInput,
+  type AugmentPresetName,
+} from '../../data/augment.js';
 import { trainingSamplesFromVoc } from '../../data/training-set.js';
 import { readVocDataset } from '../../data/voc.js';
 import { renderLineChartSvg } from '../../eval/chart.js';
@@ -32,7 +37,8 @@ export interface TrainCommandOptions {
   readonly milestones: number[];
   readonly tMax: number;
   readonly warmup: number;
-  readonly augment: AugmentPresetName;
+  /** A preset name, or the path of a JSON file with AugmentOptionsInput. */
+  readonly augment: string;
   readonly freeze?: 'base_net' | 'base_net+extras';
   readonly init?: string;
   readonly seed: number;
@@ -79,8 +85,27 @@ function describeEpoch(record: EpochRecord): string {
   return parts.join(' | ');
 }
 
+/** A preset name as is; otherwise a JSON file of options over a preset, validated here. */
+async function readAugmentOption(value: string): Promise<AugmentOptionsInput> {
+  if (Object.hasOwn(AUGMENT_PRESETS, value)) return value as AugmentPresetName;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(value, 'utf8'));
+  } catch (cause) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--augment: expected default, upstream, none or a JSON file of augmentation options but ${value} ` +
+        `could not be read as JSON (${cause instanceof Error ? cause.message : String(cause)})`,
+      { cause },
+    );
+  }
+  resolveAugmentOptions(parsed as AugmentOptionsInput); // throws E_INVALID_OPTION naming the bad field
+  return parsed as AugmentOptionsInput;
+}
+
 /** `ultraface train`: trains on a VOC folder; progress, checkpoints, plots; Ctrl-C saves and stops. */
 export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise<number> {
+  const augment = await readAugmentOption(options.augment);
   const dataset = await readVocDataset(options.dataset, { split: options.split });
   const samples = trainingSamplesFromVoc(dataset);
   if (samples.length === 0) {
@@ -160,7 +185,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
             : options.freeze === 'base_net+extras'
               ? { base_net: 0, extras: 0 }
               : {},
-        augment: options.augment,
+        augment,
         seed: options.seed,
         validateEvery: options.validateEvery,
         checkpointEvery: options.checkpointEvery,
