@@ -52,14 +52,8 @@ export function batchNormTrainForward(
     const centered = b.node('Sub', [o.input, b.node('Reshape', [mean, channel])]);
     // Mul + ReduceSum: onnxruntime's ReduceSumSquare over N, H, W is not vectorized (8.1 vs 3.7 ms at
     // [12, 32, 120, 160], one thread)
-    const sumSquares = b.node(
-      'ReduceSum',
-      [b.node('Mul', [centered, centered]), b.ints(SPATIAL)],
-      undefined,
-      {
-        keepdims: 0,
-      },
-    );
+    const squares = b.node('Mul', [centered, centered]);
+    const sumSquares = b.node('ReduceSum', [squares, b.ints(SPATIAL)], undefined, { keepdims: 0 });
     const variance = b.node('Div', [sumSquares, m]);
     const output = b.node(
       'BatchNormalization',

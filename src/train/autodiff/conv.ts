@@ -70,7 +70,7 @@ function useUnfold(ctx: EmitContext, node: ConvNode, outputArea: number): boolea
   return node.groups === 1 && ctx.variants.convFilter === 'unfold-matmul';
 }
 
-const shiftedProducts = (ctx: EmitContext): boolean =>
+const useShiftedProducts = (ctx: EmitContext): boolean =>
   ctx.variants.depthwiseFilter === 'shifted-products' || ctx.variants.depthwiseFilter === 'auto';
 
 /**
@@ -130,20 +130,14 @@ function filterGradient(ctx: EmitContext, node: ConvNode, o: ConvOperands, dY: s
       return b.node('Reshape', [summed, b.ints([C, 1, k, k])]);
     }
     // [N, M, Ho·Wo] × [N, Ho·Wo, C·k²] → [N, M, C·k²], summed over N (ORT fuses the transpose)
-    const colsT = b.node(
-      'Transpose',
-      [b.node('Reshape', [cols, b.ints([0, C * k * k, Ho * Wo])])],
-      undefined,
-      {
-        perm: [0, 2, 1],
-      },
-    );
+    const flatCols = b.node('Reshape', [cols, b.ints([0, C * k * k, Ho * Wo])]);
+    const colsT = b.node('Transpose', [flatCols], undefined, { perm: [0, 2, 1] });
     const product = b.node('MatMul', [b.node('Reshape', [dY, b.ints([0, M, Ho * Wo])]), colsT]);
     const summed = b.node('ReduceSum', [product, b.ints([0])], undefined, { keepdims: 0 });
     return b.node('Reshape', [summed, b.ints([M, C, k, k])]);
   }
 
-  if (depthwise && shiftedProducts(ctx)) {
+  if (depthwise && useShiftedProducts(ctx)) {
     // dW[c, 0, i, j] = Σ_{n,y,x} dY[n, c, y, x] · x_padded[n, c, y·s + i·d, x·s + j·d]: one strided slice of the
     // padded x per tap, times dY, summed — k² passes over the data instead of a k²-fold im2col copy.
     const padded = p > 0 ? b.node('Pad', [o.input, b.ints([0, 0, p, p, 0, 0, p, p])]) : o.input;
