@@ -98,6 +98,7 @@ export interface EpochRecord {
   /** From the `evaluate` hook, e.g. `{ AP50: 0.85 }`. */
   readonly metrics?: Readonly<Record<string, number>>;
   readonly lr: number;
+  /** Wall time of the epoch's steps (batch loading included, validation not), summed over resumed parts. */
   readonly seconds: number;
 }
 
@@ -129,6 +130,8 @@ interface TrainState {
     readonly regression: number;
     readonly classification: number;
     readonly steps: number;
+    /** Wall time of those steps, batch waits included (absent in checkpoints of earlier versions). */
+    readonly seconds?: number;
   };
   readonly bestValidationLoss: number | null;
 }
@@ -183,7 +186,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     position: { epoch: 0, batch: 0 },
     step: 0,
     history: [],
-    epochSums: { regression: 0, classification: 0, steps: 0 },
+    epochSums: { regression: 0, classification: 0, steps: 0, seconds: 0 },
     bestValidationLoss: null,
   };
   if (state.position.epoch >= config.epochs)
@@ -215,7 +218,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await saveCheckpoint(path, { state, tensors });
   };
 
-  let epochStart = performance.now();
   try {
     while (state.position.epoch < config.epochs) {
       if (options.signal?.aborted || (options.maxSteps !== undefined && state.step >= options.maxSteps)) {
@@ -240,6 +242,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         regression: state.epochSums.regression + losses.regression,
         classification: state.epochSums.classification + losses.classification,
         steps: state.epochSums.steps + 1,
+        seconds: (state.epochSums.seconds ?? 0) + (performance.now() - started) / 1000,
       };
       state = { ...state, position: batches.position, step: state.step + 1, epochSums: sums };
       options.hooks?.onStep?.({
@@ -261,12 +264,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       const epochDone = batches.position.epoch !== batch.epoch;
       if (epochDone) {
-        const record = await finishEpoch(batch.epoch, lr, (performance.now() - epochStart) / 1000);
-        epochStart = performance.now();
+        const record = await finishEpoch(batch.epoch, lr);
         state = {
           ...state,
           history: [...state.history, record],
-          epochSums: { regression: 0, classification: 0, steps: 0 },
+          epochSums: { regression: 0, classification: 0, steps: 0, seconds: 0 },
         };
         await save(lastPath);
         await writeFileAtomic(
@@ -294,7 +296,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
   }
 
-  async function finishEpoch(epoch: number, lr: number, seconds: number): Promise<EpochRecord> {
+  async function finishEpoch(epoch: number, lr: number): Promise<EpochRecord> {
     const sums = state.epochSums;
     const last = epoch === config.epochs - 1;
     const validate = last || epoch % config.validateEvery === 0;
@@ -324,7 +326,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(validationLoss ? { validationLoss } : {}),
       ...(metrics ? { metrics } : {}),
       lr,
-      seconds,
+      seconds: sums.seconds ?? 0,
     };
   }
 }

@@ -10,7 +10,7 @@ import { readVocDataset } from '../../src/data/voc.js';
 import { evaluateVocAp } from '../../src/eval/voc-ap.js';
 import { createFaceDetector } from '../../src/runtime/node/detector.js';
 import { decodeCheckpoint, type Checkpoint } from '../../src/train/checkpoint.js';
-import { train, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
+import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -107,10 +107,22 @@ describe('train', () => {
       const out = join(dir, `shards-${engine.shards}`);
       const straight = await run(join(out, 'straight'), {});
       const firstPart = await run(join(out, 'resumed'), { maxSteps: 3 });
+      const interrupted = decodeCheckpoint<{ epochSums: { seconds: number } }>(
+        readFileSync(join(out, 'resumed', 'last.ckpt')),
+      ).state.epochSums.seconds;
       const secondPart = await run(join(out, 'resumed'), { resume: true });
       assert.equal(straight.length, 6);
       // bit-identical: every session runs on one onnxruntime thread
       assert.deepEqual(losses([...firstPart, ...secondPart]), losses(straight));
+
+      // The interrupted epoch's time counts both parts: the step before the interruption and the one after.
+      const history = JSON.parse(readFileSync(join(out, 'resumed', 'history.json'), 'utf8')) as EpochRecord[];
+      const resumedStepSeconds = config.batchSize / secondPart[0].imagesPerSecond;
+      assert.ok(interrupted > 0);
+      assert.ok(
+        history[1].seconds >= interrupted + resumedStepSeconds - 1e-3,
+        `${history[1].seconds} s < ${interrupted} s + ${resumedStepSeconds} s`,
+      );
     });
   }
 
