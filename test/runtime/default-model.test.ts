@@ -71,6 +71,25 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
     }
   });
 
+  it('ships a variant without box decoding (ultraface-rfb-320-raw.onnx) that detects the same faces', async () => {
+    const rawPath = join(PACKAGE_ROOT, 'models', 'ultraface-rfb-320-raw.onnx');
+    assert.equal(inspectOnnx(decodeOnnx(readFileSync(rawPath))).boxes, 'raw');
+    const raw = await createFaceDetector({ model: rawPath });
+    try {
+      for (const name of IMAGES) {
+        const [expected, actual] = [await ours.detect(imagePath(name)), await raw.detect(imagePath(name))];
+        assert.equal(actual.length, expected.length, name);
+        actual.forEach((d, i) => {
+          assert.ok(Math.abs(d.score - expected[i].score) <= 1e-6, `${name} #${i} score`);
+          for (const key of ['x1', 'y1', 'x2', 'y2'] as const)
+            assert.ok(Math.abs(d.box[key] - expected[i].box[key]) <= 1e-2, `${name} #${i} ${key}`);
+        });
+      }
+    } finally {
+      await raw.dispose();
+    }
+  });
+
   for (const name of IMAGES) {
     it(`finds every upstream RFB-320 face (score >= ${UPSTREAM_MIN_SCORE}) at IoU >= ${MIN_IOU} in ${name}`, async (t) => {
       const reference = (await upstream.detect(imagePath(name))).filter((d) => d.score >= UPSTREAM_MIN_SCORE);
