@@ -5,7 +5,8 @@
  *
  * int8 rows (issue 6): each net is also quantized (`quantizeModel`, 100 faces-voc trainval images), with the
  * defaults and with its first two convs left in float, and timed interleaved with its fp32 model, image by image;
- * then batch-16 throughput of all three, alternating run by run. The ratios (int8 speed over fp32 speed, > 1 = int8 faster) come from these side-by-side measurements.
+ * then batch-16 throughput of all three, alternating run by run. The ratios (int8 speed over fp32 speed, > 1 =
+ * int8 faster) come from these side-by-side measurements.
  * The int8 model leaves box decoding to the runtime (detect() includes it; "model only" does not), the fp32
  * model decodes in the graph.
  */
