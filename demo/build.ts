@@ -4,17 +4,19 @@
  *
  *   <outDir>/index.html, main.js (+ chunks)
  *   <outDir>/ort/ort-wasm-simd-threaded{,.asyncify}.{mjs,wasm}   (from node_modules/onnxruntime-web/dist)
- *   <outDir>/models/*.onnx, models.json                           (made from ../shared when it is there)
+ *   <outDir>/models/*.onnx, models.json    (the package's own models, and upstream's made from ../shared when it
+ *                                           is there)
  */
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { build } from 'esbuild';
 
 import { convertWeightsToOnnx } from '../src/model/convert.js';
+import { BUNDLED_MODELS, type BundledModelName } from '../src/runtime/node/bundled-models.js';
 import type { DemoModel } from './api.js';
 
 const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
@@ -39,19 +41,36 @@ function ortDist(): string {
   return dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 }
 
+interface MadeModel {
+  readonly file: string;
+  readonly label: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The package's own models (models/), first in the menu; the default, RFB-320, is what the page opens with. */
+const DEMO_BUNDLED: readonly BundledModelName[] = ['rfb-320', 'slim-320', 'rfb-640', 'rfb-320-int8'];
+
+function bundledModels(): MadeModel[] {
+  return DEMO_BUNDLED.map((name) => ({
+    file: basename(BUNDLED_MODELS[name]),
+    label: `ultraface ${name}${name === 'rfb-320' ? ' (default)' : ''}`,
+    bytes: readFileSync(BUNDLED_MODELS[name]),
+  }));
+}
+
 /**
  * The upstream RFB and slim weights (from ../shared) as ultraface models: fixed 320x240 with boxes decoded in the
  * graph (what `ultraface import` gives), and free-size raw models for the input-size control.
  */
-function sharedModels(): { file: string; label: string; bytes: Uint8Array }[] {
+function sharedModels(): MadeModel[] {
   if (!existsSync(SHARED_MODELS)) return [];
   return (['RFB', 'slim'] as const).flatMap((net) => {
     const source = readFileSync(join(SHARED_MODELS, `version-${net}-320.onnx`));
     return [
-      { file: `${net}-320.onnx`, label: `${net}-320`, bytes: convertWeightsToOnnx(source).onnx },
+      { file: `${net}-320.onnx`, label: `upstream ${net}-320`, bytes: convertWeightsToOnnx(source).onnx },
       {
         file: `${net}-any.onnx`,
-        label: `${net} (any input size)`,
+        label: `upstream ${net} (any input size)`,
         bytes: convertWeightsToOnnx(source, { postprocess: false, dynamicInputSize: true }).onnx,
       },
     ];
@@ -88,13 +107,14 @@ export async function buildDemo(options: BuildDemoOptions): Promise<{ models: De
   const dist = ortDist();
   await Promise.all(ORT_FILES.map((f) => copyFile(join(dist, f), join(outDir, 'ort', f))));
 
-  const made = sharedModels();
+  const made = [...bundledModels(), ...sharedModels()];
   for (const model of made) await writeFile(join(models, model.file), model.bytes);
-  const labels = new Map(made.map((m) => [m.file, m.label]));
-  const list: DemoModel[] = (await readdir(models))
-    .filter((f) => f.endsWith('.onnx'))
+  // Made models in their order, then whatever else is in models/ (a user's own), by name.
+  const others = (await readdir(models))
+    .filter((f) => f.endsWith('.onnx') && !made.some((m) => m.file === f))
     .sort()
-    .map((file) => ({ file, label: labels.get(file) ?? file.replace(/\.onnx$/, '') }));
+    .map((file) => ({ file, label: file.replace(/\.onnx$/, '') }));
+  const list: DemoModel[] = [...made.map(({ file, label }) => ({ file, label })), ...others];
   await writeFile(join(outDir, 'models.json'), JSON.stringify(list, null, 2));
   return { models: list };
 }

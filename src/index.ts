@@ -8,6 +8,7 @@ export {
   type ResizeMode,
   type ImageInput,
 } from './runtime/node/detector.js';
+export { BUNDLED_MODELS, BUNDLED_MODEL_NAMES, type BundledModelName } from './runtime/node/bundled-models.js';
 export type { ResolvedModel } from './runtime/model-info.js';
 export type { RgbImage } from './core/image.js';
 export * from './core/index.js';

@@ -13,6 +13,7 @@ import { runDetect } from './commands/detect.js';
 import { runInfo } from './commands/info.js';
 import { runQuantize } from './commands/quantize.js';
 import { CALIBRATION_METHODS } from '../quantize/ranges.js';
+import { BUNDLED_MODEL_NAMES, resolveModelArgument } from '../runtime/node/bundled-models.js';
 import { WEIGHT_RANGES } from '../quantize/weights.js';
 import type { CliIo } from './io.js';
 
@@ -58,7 +59,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .command('detect')
     .description('detect faces in images and folders of images')
     .argument('<inputs...>', 'image files or folders')
-    .option('-m, --model <file>', 'ONNX model (default: the bundled models/ultraface-rfb-320.onnx)')
+    .option(
+      '-m, --model <file>',
+      `ONNX model, or a bundled one: ${BUNDLED_MODEL_NAMES.join(', ')} (default: rfb-320)`,
+      resolveModelArgument,
+    )
     .addOption(inputSizeOption())
     .option('-t, --threshold <score>', 'keep faces scoring above this', number, 0.7)
     .option('--iou <iou>', 'NMS IoU threshold', number, 0.3)
@@ -95,7 +100,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   convertCommand('export', 'export an ultraface model, weights file or training checkpoint as ONNX')
     .argument(
       '<model>',
-      'an ultraface .onnx, a .pth weights file, or a training checkpoint (last.ckpt, best.ckpt)',
+      'an ultraface .onnx, a .pth weights file, a training checkpoint (last.ckpt, best.ckpt), or a bundled model',
+      resolveModelArgument,
     )
     .action(async (file: string, options: Parameters<typeof runConvert>[1]) => {
       setExitCode(
@@ -155,7 +161,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   program
     .command('eval')
     .description('measure accuracy: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50')
-    .option('-m, --model <file>', 'the model to evaluate (.onnx, or weights ultraface import reads)')
+    .option(
+      '-m, --model <file>',
+      `the model to evaluate (.onnx, weights ultraface import reads, or ${BUNDLED_MODEL_NAMES.join(', ')})`,
+      resolveModelArgument,
+    )
     .option('--wider <root>', 'WIDER root: WIDER_val/images and eval_tools/ground_truth/*.mat')
     .option('--voc <root>', 'Pascal-VOC root: AP at IoU 0.5 on --split')
     .option('--split <name>', 'VOC split (default test)')
@@ -189,7 +199,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   program
     .command('quantize')
     .description('quantize a model to int8 (QDQ ONNX, ~310 KB for RFB-320), calibrated on images')
-    .argument('<model>', 'an ultraface .onnx (fp32), or weights ultraface import reads')
+    .argument(
+      '<model>',
+      'an ultraface .onnx (fp32), weights ultraface import reads, or a bundled model (rfb-320, …)',
+      resolveModelArgument,
+    )
     .requiredOption('--calibration <path>', 'a folder of images, a Pascal-VOC root, or a VOC split file')
     .requiredOption('-o, --out <file>', 'the int8 ONNX file to write')
     .option('--split <name>', 'VOC split when --calibration is a VOC root (default trainval)')
@@ -225,7 +239,11 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   program
     .command('info')
     .description('describe a model: network, input size, priors, parameters, FLOPs')
-    .argument('<model>', 'an .onnx or .pth file')
+    .argument(
+      '<model>',
+      `an .onnx or .pth file, or a bundled model (${BUNDLED_MODEL_NAMES.join(', ')})`,
+      resolveModelArgument,
+    )
     .option('--json', 'print JSON')
     .action(async (file: string, options: { json?: boolean }) => {
       setExitCode(await runInfo(file, options, io));

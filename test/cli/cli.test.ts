@@ -130,6 +130,19 @@ describe('ultraface CLI', () => {
     assert.deepEqual([info.priors, info.boxes], [17_640, 'raw']);
   });
 
+  it('takes a bundled model by name for --model and <model> arguments', async () => {
+    const info = await runCli(['info', '--json', 'slim-320']);
+    assert.equal(info.code, 0, info.stderr);
+    const report = JSON.parse(info.stdout) as { net: string; inputSize: { width: number } };
+    assert.deepEqual([report.net, report.inputSize.width], ['slim', 320]);
+    const detected = await runCli(['detect', imagePath('5.jpg'), '--model', 'rfb-640', '--json']);
+    assert.equal(detected.code, 0, detected.stderr);
+    const line = JSON.parse(detected.stdout) as { faces: unknown[] };
+    assert.equal(line.faces.length, 1);
+    const help = await runCli(['detect', '--help']);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /rfb-320, rfb-320-int8, rfb-320-raw, slim-320, rfb-640/);
+  });
+
   it('detects with the shipped default model when --model is missing, and rejects bad flags', async () => {
     const noModel = await runCli(['detect', imagePath('5.jpg')]);
     assert.equal(noModel.code, 0, noModel.stderr);

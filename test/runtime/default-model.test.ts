@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { iou } from '../../src/core/boxes.js';
 import type { Detection } from '../../src/core/postprocess.js';
 import { decodeOnnx, inspectOnnx } from '../../src/model/onnx/reader.js';
+import { BUNDLED_MODELS } from '../../src/runtime/node/bundled-models.js';
 import {
   createFaceDetector,
   DEFAULT_MODEL_PATH,
@@ -92,16 +93,63 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
 
   for (const name of IMAGES) {
     it(`finds every upstream RFB-320 face (score >= ${UPSTREAM_MIN_SCORE}) at IoU >= ${MIN_IOU} in ${name}`, async (t) => {
-      const reference = (await upstream.detect(imagePath(name))).filter((d) => d.score >= UPSTREAM_MIN_SCORE);
-      const found: Detection[] = await ours.detect(imagePath(name));
-      const best = reference.map((r) => Math.max(0, ...found.map((d) => iou(r.box, d.box))));
-      const matched = best.filter((overlap) => overlap >= MIN_IOU).length;
-      const summary =
-        `${name}: matched ${matched}/${reference.length} upstream faces; ours found ${found.length}; ` +
-        `best IoU per upstream face: ${best.map((v) => v.toFixed(2)).join(' ')}`;
-      t.diagnostic(summary);
-      assert.ok(reference.length > 0, `${name}: upstream finds no face`);
-      assert.equal(matched, reference.length, summary);
+      await assertFindsUpstreamFaces(t, upstream, ours, name);
     });
   }
 });
+
+/** The other bundled models against upstream's model of the same network and input size. */
+const OTHERS = [
+  { name: 'slim-320', net: 'slim', size: [320, 240], upstream: 'version-slim-320.onnx' },
+  { name: 'rfb-640', net: 'RFB', size: [640, 480], upstream: 'version-RFB-640.onnx' },
+] as const;
+
+for (const other of OTHERS) {
+  describe(`the bundled ${other.name} model (BUNDLED_MODELS['${other.name}'])`, () => {
+    let upstream: FaceDetector;
+    let ours: FaceDetector;
+    before(async () => {
+      upstream = await createFaceDetector({
+        model: sharedPath(`reference/upstream/models/onnx/${other.upstream}`),
+      });
+      ours = await createFaceDetector({ model: BUNDLED_MODELS[other.name] });
+    });
+    after(async () => {
+      await Promise.all([upstream.dispose(), ours.dispose()]);
+    });
+
+    it(`is models/ultraface-${other.name}.onnx: ${other.net} at ${other.size.join('x')}, fp32, decoded boxes`, () => {
+      assert.equal(BUNDLED_MODELS[other.name], join(PACKAGE_ROOT, 'models', `ultraface-${other.name}.onnx`));
+      assert.equal(ours.model.net, other.net);
+      assert.deepEqual([ours.model.inputSize.width, ours.model.inputSize.height], other.size);
+      const model = decodeOnnx(readFileSync(BUNDLED_MODELS[other.name]));
+      assert.equal(inspectOnnx(model).boxes, 'decoded');
+      const ops = new Set((model.graph?.node ?? []).map((n) => n.opType));
+      for (const op of ['BatchNormalization', 'QuantizeLinear']) assert.ok(!ops.has(op), `unexpected ${op}`);
+    });
+
+    for (const name of IMAGES) {
+      it(`finds every face upstream's ${other.name} finds (score >= ${UPSTREAM_MIN_SCORE}) at IoU >= ${MIN_IOU} in ${name}`, async (t) => {
+        await assertFindsUpstreamFaces(t, upstream, ours, name);
+      });
+    }
+  });
+}
+
+async function assertFindsUpstreamFaces(
+  t: TestContext,
+  upstream: FaceDetector,
+  ours: FaceDetector,
+  name: string,
+): Promise<void> {
+  const reference = (await upstream.detect(imagePath(name))).filter((d) => d.score >= UPSTREAM_MIN_SCORE);
+  const found: Detection[] = await ours.detect(imagePath(name));
+  const best = reference.map((r) => Math.max(0, ...found.map((d) => iou(r.box, d.box))));
+  const matched = best.filter((overlap) => overlap >= MIN_IOU).length;
+  const summary =
+    `${name}: matched ${matched}/${reference.length} upstream faces; ours found ${found.length}; ` +
+    `best IoU per upstream face: ${best.map((v) => v.toFixed(2)).join(' ')}`;
+  t.diagnostic(summary);
+  assert.ok(reference.length > 0, `${name}: upstream finds no face`);
+  assert.equal(matched, reference.length, summary);
+}

@@ -9,10 +9,13 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Page } from 'playwright-core';
 
-import '../../demo/api.js';
+import type { DemoModel } from '../../demo/api.js';
 import { iou } from '../../src/core/boxes.js';
 import type { Detection } from '../../src/core/postprocess.js';
-import { createFaceDetector as createNodeDetector } from '../../src/runtime/node/detector.js';
+import {
+  createFaceDetector as createNodeDetector,
+  DEFAULT_MODEL_PATH,
+} from '../../src/runtime/node/detector.js';
 import { imagePath } from '../helpers/vectors.js';
 import { launchChromium, serveDemo, type Browser, type Site } from './helpers/browser.js';
 
@@ -97,6 +100,26 @@ describe('ultraface/web in headless Chromium', () => {
       writeFileSync(SCREENSHOT.replace('.png', `-${net}.png`), png);
     });
   }
+
+  it('lists the package models first and opens with the default, ultraface-rfb-320', async () => {
+    const list = JSON.parse(readFileSync(join(site.dir, 'models.json'), 'utf8')) as DemoModel[];
+    assert.deepEqual(
+      list.slice(0, 4).map((m) => m.file),
+      [
+        'ultraface-rfb-320.onnx',
+        'ultraface-slim-320.onnx',
+        'ultraface-rfb-640.onnx',
+        'ultraface-rfb-320-int8.onnx',
+      ],
+    );
+    await openDemo(page, `${site.server.url}?ep=wasm`);
+    assert.equal(await page.evaluate(() => window.ultrafaceDemo.state.model), 'ultraface-rfb-320.onnx');
+    const [expected] = await nodeFaces(DEFAULT_MODEL_PATH, ['9.jpg']);
+    const runs = await page.evaluate(() => window.ultrafaceDemo.state.imageRuns);
+    await page.setInputFiles('#image-file', imagePath('9.jpg'));
+    await page.waitForFunction((before) => window.ultrafaceDemo.state.imageRuns > before, runs);
+    assertSameFaces(await page.evaluate(() => window.ultrafaceDemo.state.faces), expected, 'default 9.jpg');
+  });
 
   it('takes images, canvases, bitmaps, ImageData, VideoFrames and raw pixels alike, both resamplings', async () => {
     await openDemo(page, `${site.server.url}?model=RFB-320.onnx&ep=wasm`);

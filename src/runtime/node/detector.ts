@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-
 import { isUltrafaceError, UltrafaceError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
 import { invalidOption } from '../../core/validate.js';
@@ -11,6 +9,7 @@ import {
   type FaceDetectorBase,
 } from '../detector-core.js';
 import { prepareModel } from '../model-info.js';
+import { BUNDLED_MODELS } from './bundled-models.js';
 import { preprocess, preprocessToFit } from './image.js';
 import { createSession, nodeBackend, readModelBytes } from './session.js';
 
@@ -28,12 +27,9 @@ export type FaceDetector = FaceDetectorBase<ImageInput>;
 
 /**
  * The model used when none is given: RFB-320 trained by this project (fp32, BatchNorm folded, box decoding in the
- * graph), shipped in the package's `models/` folder (see models/README.md). src/runtime/node/ and
- * dist/runtime/node/ both sit three levels below the package root.
+ * graph), shipped in the package's `models/` folder with the others of `BUNDLED_MODELS` (see models/README.md).
  */
-export const DEFAULT_MODEL_PATH = fileURLToPath(
-  new URL('../../../models/ultraface-rfb-320.onnx', import.meta.url),
-);
+export const DEFAULT_MODEL_PATH = BUNDLED_MODELS['rfb-320'];
 
 export const MISSING_MODEL_HINT =
   'Get a model with `npx ultraface import --upstream RFB-320 --out model.onnx` and pass ' +
