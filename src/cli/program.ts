@@ -60,7 +60,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .description('detect faces in images and folders of images')
     .argument('<inputs...>', 'image files or folders')
     .option(
-      '-m, --model <file>',
+      '-m, --model <file|name>',
       `ONNX model, or a bundled one: ${BUNDLED_MODEL_NAMES.join(', ')} (default: rfb-320)`,
       resolveModelArgument,
     )
@@ -162,7 +162,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .command('eval')
     .description('measure accuracy: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50')
     .option(
-      '-m, --model <file>',
+      '-m, --model <file|name>',
       `the model to evaluate (.onnx, weights ultraface import reads, or ${BUNDLED_MODEL_NAMES.join(', ')})`,
       resolveModelArgument,
     )
