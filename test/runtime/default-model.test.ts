@@ -51,14 +51,7 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
   });
 
   it('is RFB-320, fp32, BatchNorm folded, boxes decoded in the graph (exportOnnx defaults)', () => {
-    const model = decodeOnnx(readFileSync(DEFAULT_MODEL_PATH));
-    const info = inspectOnnx(model);
-    assert.equal(info.metadata?.net, 'RFB');
-    assert.deepEqual(info.inputDims.slice(2), [240, 320]);
-    assert.equal(info.boxes, 'decoded');
-    const ops = new Set((model.graph?.node ?? []).map((n) => n.opType));
-    for (const op of ['BatchNormalization', 'QuantizeLinear', 'DequantizeLinear'])
-      assert.ok(!ops.has(op), `unexpected ${op}`);
+    assertExportDefaults(DEFAULT_MODEL_PATH, 'RFB', [320, 240]);
   });
 
   it('createFaceDetector() and createFaceDetector({}) load it', async () => {
@@ -73,7 +66,7 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
   });
 
   it('ships a variant without box decoding (ultraface-rfb-320-raw.onnx) that detects the same faces', async () => {
-    const rawPath = join(PACKAGE_ROOT, 'models', 'ultraface-rfb-320-raw.onnx');
+    const rawPath = BUNDLED_MODELS['rfb-320-raw'];
     assert.equal(inspectOnnx(decodeOnnx(readFileSync(rawPath))).boxes, 'raw');
     const raw = await createFaceDetector({ model: rawPath });
     try {
@@ -118,14 +111,8 @@ for (const other of OTHERS) {
       await Promise.all([upstream.dispose(), ours.dispose()]);
     });
 
-    it(`is models/ultraface-${other.name}.onnx: ${other.net} at ${other.size.join('x')}, fp32, decoded boxes`, () => {
-      assert.equal(BUNDLED_MODELS[other.name], join(PACKAGE_ROOT, 'models', `ultraface-${other.name}.onnx`));
-      assert.equal(ours.model.net, other.net);
-      assert.deepEqual([ours.model.inputSize.width, ours.model.inputSize.height], other.size);
-      const model = decodeOnnx(readFileSync(BUNDLED_MODELS[other.name]));
-      assert.equal(inspectOnnx(model).boxes, 'decoded');
-      const ops = new Set((model.graph?.node ?? []).map((n) => n.opType));
-      for (const op of ['BatchNormalization', 'QuantizeLinear']) assert.ok(!ops.has(op), `unexpected ${op}`);
+    it(`is ${other.net} at ${other.size.join('x')}, fp32, BatchNorm folded, boxes decoded in the graph`, () => {
+      assertExportDefaults(BUNDLED_MODELS[other.name], other.net, other.size);
     });
 
     for (const name of IMAGES) {
@@ -134,6 +121,18 @@ for (const other of OTHERS) {
       });
     }
   });
+}
+
+/** What `exportOnnx` writes by default: fp32, BatchNorm folded into the convs, box decoding in the graph. */
+function assertExportDefaults(path: string, net: string, [width, height]: readonly [number, number]): void {
+  const model = decodeOnnx(readFileSync(path));
+  const info = inspectOnnx(model);
+  assert.equal(info.metadata?.net, net);
+  assert.deepEqual(info.inputDims.slice(2), [height, width]);
+  assert.equal(info.boxes, 'decoded');
+  const ops = new Set((model.graph?.node ?? []).map((n) => n.opType));
+  for (const op of ['BatchNormalization', 'QuantizeLinear', 'DequantizeLinear'])
+    assert.ok(!ops.has(op), `unexpected ${op}`);
 }
 
 async function assertFindsUpstreamFaces(
