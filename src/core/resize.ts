@@ -138,10 +138,6 @@ function bilinear(image: RgbImage, out: Uint8Array, width: number, height: numbe
 
   const rowLength = width * 3;
   const simdEnd = rowLength - (rowLength % SIMD_LANES);
-  let bufA = new Int32Array(rowLength); // T of source row `rowA`
-  let bufB = new Int32Array(rowLength); // T of source row `rowB`
-  let rowA = -1;
-  let rowB = -1;
 
   const { w0: alpha0, w1: alpha1 } = cols;
   const horizontal = (row: number, t: Int32Array): void => {
@@ -157,39 +153,61 @@ function bilinear(image: RgbImage, out: Uint8Array, width: number, height: numbe
     }
   };
 
+  const rowPair = new RowPairCache(new Int32Array(rowLength), new Int32Array(rowLength), horizontal);
   for (let dy = 0; dy < height; dy++) {
     const sy = rows.index[dy];
     const r0 = Math.min(Math.max(sy, 0), srcH - 1);
     const r1 = Math.min(Math.max(sy + 1, 0), srcH - 1);
-    // Source rows only move forward, so at most the previous second row is reused as the first.
-    if (rowA !== r0) {
-      if (rowB === r0) {
-        [bufA, bufB] = [bufB, bufA];
-        rowA = r0;
-        rowB = -1;
-      } else {
-        horizontal(r0, bufA);
-        rowA = r0;
-      }
-    }
-    if (rowB !== r1) {
-      horizontal(r1, bufB);
-      rowB = r1;
-    }
+    rowPair.load(r0, r1);
 
     const b0 = rows.w0[dy];
     const b1 = rows.w1[dy];
     const o = dy * rowLength;
     // SIMD (`VResizeLinearVec_32s8u`): int16 high-half products of T >> 4, then a rounding shift by 2.
     // T ≤ 255·2048 and b0 + b1 = 2048 keep every value in 0..255 (no clamp needed).
-    const t0 = bufA;
-    const t1 = bufB;
+    const t0 = rowPair.first;
+    const t1 = rowPair.second;
     for (let x = 0; x < simdEnd; x++) {
       out[o + x] = ((((t0[x] >> 4) * b0) >> 16) + (((t1[x] >> 4) * b1) >> 16) + 2) >> 2;
     }
     // Scalar tail (`FixedPtCast<int, uchar, 22>`): the textbook rounding.
     for (let x = simdEnd; x < rowLength; x++) {
       out[o + x] = (t0[x] * b0 + t1[x] * b1 + (1 << 21)) >> 22;
+    }
+  }
+}
+
+/**
+ * The two horizontally resampled source rows that a separable bilinear resize's vertical pass blends into one
+ * output row, cached across output rows. Output rows visit source rows in increasing order, so at most the previous
+ * second row is reused as the first.
+ */
+export class RowPairCache<Row extends Int32Array | Float32Array> {
+  private firstRow = -1;
+  private secondRow = -1;
+
+  /** `first` and `second` are row buffers; `horizontal(row, into)` fills one with the pass over a source row. */
+  constructor(
+    public first: Row,
+    public second: Row,
+    private readonly horizontal: (row: number, into: Row) => void,
+  ) {}
+
+  /** Makes {@link first} hold source row `r0` and {@link second} row `r1`, computing only rows not cached. */
+  load(r0: number, r1: number): void {
+    if (this.firstRow !== r0) {
+      if (this.secondRow === r0) {
+        [this.first, this.second] = [this.second, this.first];
+        this.firstRow = r0;
+        this.secondRow = -1;
+      } else {
+        this.horizontal(r0, this.first);
+        this.firstRow = r0;
+      }
+    }
+    if (this.secondRow !== r1) {
+      this.horizontal(r1, this.second);
+      this.secondRow = r1;
     }
   }
 }

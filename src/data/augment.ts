@@ -40,7 +40,7 @@ import { UltrafaceError } from '../core/errors.js';
 import { assertRgbImage, toInputTensor, type RgbImage } from '../core/image.js';
 import { IMAGE_MEAN, IMAGE_STD } from '../core/presets.js';
 import type { Random } from '../core/random.js';
-import { linearAxisTable, resizeBilinear } from '../core/resize.js';
+import { linearAxisTable, resizeBilinear, RowPairCache } from '../core/resize.js';
 import { integerInRange, invalidOption, knownKeys, numberInRange, oneOf } from '../core/validate.js';
 
 export interface PhotometricOptions {
@@ -751,10 +751,6 @@ function resampleWindow(
   const columns = columnTable(window, mirror, left, image, outW);
   const rows = coefficients(window.height, outH, false);
   const rowLength = outW * 3;
-  let bufA = new Float32Array(rowLength);
-  let bufB = new Float32Array(rowLength);
-  let rowA = -1;
-  let rowB = -1;
   const fillRow = new Float32Array(rowLength);
   for (let dx = 0; dx < outW; dx++) {
     const v = fill * columns.w0[dx] + fill * columns.w1[dx];
@@ -785,28 +781,16 @@ function resampleWindow(
     if (recipe.hsv === null) resampleLevels(data, start, recipe, columns, t);
     else resamplePixels(pixels, columns, t);
   };
+  const rowPair = new RowPairCache(new Float32Array(rowLength), new Float32Array(rowLength), horizontal);
   const plane = outW * outH;
   const last = window.height - 1;
   for (let dy = 0; dy < outH; dy++) {
     const sy = rows.index[dy];
     const r0 = Math.min(Math.max(sy, 0), last);
     const r1 = Math.min(Math.max(sy + 1, 0), last);
-    if (rowA !== r0) {
-      if (rowB === r0) {
-        [bufA, bufB] = [bufB, bufA];
-        rowA = r0;
-        rowB = -1;
-      } else {
-        horizontal(r0, bufA);
-        rowA = r0;
-      }
-    }
-    if (rowB !== r1) {
-      horizontal(r1, bufB);
-      rowB = r1;
-    }
+    rowPair.load(r0, r1);
     const r = offset + dy * outW;
-    resampleColumn(bufA, bufB, rows, dy, out, r, r + plane, r + 2 * plane, outW);
+    resampleColumn(rowPair.first, rowPair.second, rows, dy, out, r, r + plane, r + 2 * plane, outW);
   }
 }
 
