@@ -188,25 +188,35 @@ export class RowPairCache<Row extends Int32Array | Float32Array> {
 
   /** `first` and `second` are row buffers; `horizontal(row, into)` fills one with the pass over a source row. */
   constructor(
-    public first: Row,
-    public second: Row,
+    private firstBuffer: Row,
+    private secondBuffer: Row,
     private readonly horizontal: (row: number, into: Row) => void,
   ) {}
+
+  /** The horizontal pass over source row `r0` of the last {@link load}. */
+  get first(): Row {
+    return this.firstBuffer;
+  }
+
+  /** The horizontal pass over source row `r1` of the last {@link load}. */
+  get second(): Row {
+    return this.secondBuffer;
+  }
 
   /** Makes {@link first} hold source row `r0` and {@link second} row `r1`, computing only rows not cached. */
   load(r0: number, r1: number): void {
     if (this.firstRow !== r0) {
       if (this.secondRow === r0) {
-        [this.first, this.second] = [this.second, this.first];
+        [this.firstBuffer, this.secondBuffer] = [this.secondBuffer, this.firstBuffer];
         this.firstRow = r0;
         this.secondRow = -1;
       } else {
-        this.horizontal(r0, this.first);
+        this.horizontal(r0, this.firstBuffer);
         this.firstRow = r0;
       }
     }
     if (this.secondRow !== r1) {
-      this.horizontal(r1, this.second);
+      this.horizontal(r1, this.secondBuffer);
       this.secondRow = r1;
     }
   }
