@@ -186,7 +186,7 @@ export class RowPairCache<Row extends Int32Array | Float32Array> {
   private firstRow = -1;
   private secondRow = -1;
 
-  /** `first` and `second` are row buffers; `horizontal(row, into)` fills one with the pass over a source row. */
+  /** Two row buffers of the pass's length; `horizontal(row, into)` fills one with the pass over a source row. */
   constructor(
     private firstBuffer: Row,
     private secondBuffer: Row,
