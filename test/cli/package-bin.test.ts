@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
-const PACKAGE_ROOT = join(import.meta.dirname, '..', '..');
+import { PACKAGE_ROOT } from '../helpers/shared.js';
+
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   version: string;
   bin: { ultraface: string };

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { iou } from '../../src/core/boxes.js';
 import type { Detection } from '../../src/core/postprocess.js';
@@ -13,10 +12,8 @@ import {
   DEFAULT_MODEL_PATH,
   type FaceDetector,
 } from '../../src/runtime/node/detector.js';
-import { sharedPath } from '../helpers/shared.js';
+import { PACKAGE_ROOT, sharedPath } from '../helpers/shared.js';
 import { imagePath } from '../helpers/vectors.js';
-
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * Upstream test photos with clearly visible, mostly frontal faces of 85–184 px (source pixels), i.e. 27–58 px at
