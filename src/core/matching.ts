@@ -17,9 +17,12 @@ import { numberInRange } from './validate.js';
 /** `train.py --overlap_threshold` (SPEC §5.3); not the NMS threshold 0.3. */
 export const DEFAULT_MATCH_THRESHOLD = 0.35;
 
+/** Label of a prior (and of a target box) that is neither a face nor background: no loss, never mined. */
+export const IGNORE_LABEL = -1;
+
 /** Training targets of one image. */
 export interface PriorMatch {
-  /** [P] class per prior; 0 = background. */
+  /** [P] class per prior; 0 = background, IGNORE_LABEL (−1) = ignored. */
   readonly labels: Int32Array;
   /** [P, 4] encoded dx, dy, dw, dh (SPEC §5.1) of each prior's assigned face, background priors included. */
   readonly locations: Float32Array;
@@ -32,10 +35,15 @@ export interface PriorMatcher {
    * Targets for one image.
    * @param boxes [T, 4] x1, y1, x2, y2 corner form, normalized to the network input (rounded to float32 first,
    *   as upstream's tensors are float32). Boxes of zero width or height give infinite dw / dh, as upstream.
-   * @param labels [T] class of each box (≥ 1)
+   * @param labels [T] class of each box (≥ 1), or IGNORE_LABEL for an ignore region (a face that must be learned
+   *   neither as a face nor as background: WIDER `invalid`, VOC `difficult`, too small, an uncertain teacher face)
    * @param out optional destination (e.g. subarrays of a batch): labels of length P, locations of length 4P
    * @returns `out` when given, else new arrays. With T = 0 (upstream cannot run this) every prior is background
    *   and every location is 0.
+   *
+   * Faces are matched exactly as upstream, as if the ignore regions were absent. Then every prior still
+   * background whose IoU with an ignore region reaches the threshold, and the best prior of each ignore region
+   * (when still background), gets IGNORE_LABEL: the priors that would have learned that face.
    */
   match(boxes: ArrayLike<number>, labels: ArrayLike<number>, out?: PriorMatch): PriorMatch;
 }
@@ -83,6 +91,59 @@ export function createPriorMatcher(priors: Float32Array, options: PriorMatcherOp
   const bestTarget = new Int32Array(count);
 
   const match = (boxes: ArrayLike<number>, labels: ArrayLike<number>, out?: PriorMatch): PriorMatch => {
+    let ignored = 0;
+    for (let t = 0; t < labels.length; t++) if (labels[t] < 0) ignored++;
+    if (ignored === 0) return matchFaces(boxes, labels, out);
+    if (boxes.length !== labels.length * 4) {
+      throw new UltrafaceError(
+        'E_INVALID_INPUT',
+        `Expected ${labels.length * 4} box values for ${labels.length} labels but received ${boxes.length}`,
+      );
+    }
+    const faceBoxes: number[] = [];
+    const faceLabels: number[] = [];
+    const ignoreBoxes: number[] = [];
+    for (let t = 0; t < labels.length; t++) {
+      const box = [boxes[4 * t], boxes[4 * t + 1], boxes[4 * t + 2], boxes[4 * t + 3]];
+      if (labels[t] < 0) ignoreBoxes.push(...box);
+      else {
+        faceBoxes.push(...box);
+        faceLabels.push(labels[t]);
+      }
+    }
+    const result = matchFaces(faceBoxes, faceLabels, out);
+    markIgnored(ignoreBoxes, result.labels);
+    return result;
+  };
+
+  /** IGNORE_LABEL on background priors that overlap an ignore region [R, 4] (see `match`). */
+  const markIgnored = (regions: readonly number[], outLabels: Int32Array): void => {
+    for (let r = 0; r < regions.length; r += 4) {
+      const gx1 = f(regions[r]);
+      const gy1 = f(regions[r + 1]);
+      const gx2 = f(regions[r + 2]);
+      const gy2 = f(regions[r + 3]);
+      const regionArea = area(gx1, gy1, gx2, gy2);
+      let bestValue = 0;
+      let best = -1;
+      for (let p = 0, o = 0; p < count; p++, o += 4) {
+        const w = f(Math.min(gx2, corners[o + 2]) - Math.max(gx1, corners[o]));
+        if (!(w > 0)) continue;
+        const h = f(Math.min(gy2, corners[o + 3]) - Math.max(gy1, corners[o + 1]));
+        if (!(h > 0)) continue;
+        const overlap = f(w * h);
+        const iou = f(overlap / f(f(f(regionArea + areas[p]) - overlap) + F_EPS));
+        if (iou > bestValue) {
+          bestValue = iou;
+          best = p;
+        }
+        if (iou >= fThreshold && outLabels[p] === 0) outLabels[p] = IGNORE_LABEL;
+      }
+      if (best >= 0 && outLabels[best] === 0) outLabels[best] = IGNORE_LABEL;
+    }
+  };
+
+  const matchFaces = (boxes: ArrayLike<number>, labels: ArrayLike<number>, out?: PriorMatch): PriorMatch => {
     const targets = labels.length;
     if (boxes.length !== targets * 4) {
       throw new UltrafaceError(

@@ -24,7 +24,7 @@ import { priorCount } from '../core/priors.js';
 import { createRandom } from '../core/random.js';
 import { describe, integerInRange, invalidOption, knownKeys, numberInRange } from '../core/validate.js';
 import { deserializeError, spawnSiblingWorker } from '../runtime/node/worker.js';
-import { resolveAugmentOptions, type AugmentOptionsInput } from './augment.js';
+import { resolveAugmentOptions, type AugmentOptionsInput } from './augment/index.js';
 import type { BatchWorkerData, WireBatch, WorkerReply, WorkerRequest } from './batch-worker.js';
 import {
   createBatchBuilder,

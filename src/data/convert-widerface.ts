@@ -27,6 +27,7 @@ import { UltrafaceError } from '../core/errors.js';
 import { integerInRange, knownKeys } from '../core/validate.js';
 import { datasetError, mapConcurrent, readDatasetText, splitName } from './dataset-io.js';
 import { parseRetinafaceLabels } from './retinaface-label.js';
+import { vocAnnotationXml } from './voc-writer.js';
 import { parseWiderSplitTxt } from './wider-txt.js';
 
 export interface ConvertWiderOptions {
@@ -109,7 +110,13 @@ export async function convertWiderToVoc(options: ConvertWiderOptions): Promise<C
         await copyFile(source, join(tmp, 'JPEGImages', `${id}.jpg`), constants.COPYFILE_FICLONE);
         await writeFile(
           join(tmp, 'Annotations', `${id}.xml`),
-          vocXml(`${id}.jpg`, width, height, channels, boxes),
+          vocAnnotationXml({
+            filename: `${id}.jpg`,
+            width,
+            height,
+            depth: channels,
+            objects: boxes.map((box) => ({ box })),
+          }),
         );
       }
       onProgress?.(++done, images.length);
@@ -154,43 +161,6 @@ function defaultSplit(annotations: string): string {
     'E_INVALID_OPTION',
     `Expected a split for ${annotations} (cannot tell train from val by its name)`,
   );
-}
-
-const escapeXml = (s: string): string =>
-  s.replace(
-    /[<>&'"]/g,
-    (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c] ?? ''};`,
-  );
-
-/** The annotation upstream writes (SPEC §6.2), minus its placeholder owner fields; coordinates are box + 1. */
-function vocXml(filename: string, width: number, height: number, depth: number, boxes: number[][]): string {
-  const objects = boxes.map(([x1, y1, x2, y2]) =>
-    [
-      '  <object>',
-      '    <name>face</name>',
-      '    <pose>Unspecified</pose>',
-      '    <truncated>0</truncated>',
-      '    <difficult>0</difficult>',
-      '    <bndbox>',
-      `      <xmin>${x1 + 1}</xmin>`,
-      `      <ymin>${y1 + 1}</ymin>`,
-      `      <xmax>${x2 + 1}</xmax>`,
-      `      <ymax>${y2 + 1}</ymax>`,
-      '    </bndbox>',
-      '  </object>',
-    ].join('\n'),
-  );
-  return [
-    '<annotation>',
-    '  <folder>widerface</folder>',
-    `  <filename>${escapeXml(filename)}</filename>`,
-    '  <source><database>wider face Database</database></source>',
-    `  <size><width>${width}</width><height>${height}</height><depth>${depth}</depth></size>`,
-    '  <segmented>0</segmented>',
-    ...objects,
-    '</annotation>',
-    '',
-  ].join('\n');
 }
 
 async function listDir(path: string): Promise<string[]> {

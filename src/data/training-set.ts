@@ -14,7 +14,13 @@ import { createPriorMatcher } from '../core/matching.js';
 import { generatePriors, priorCount } from '../core/priors.js';
 import type { InputSize } from '../core/presets.js';
 import { createRandom } from '../core/random.js';
-import { createAugmenter, type AugmentOptions } from './augment.js';
+import {
+  createAugmenter,
+  type AugmentInput,
+  type AugmentOptions,
+  type AugmentSample,
+  type MosaicPlan,
+} from './augment/index.js';
 import type { VocDataset } from './voc.js';
 
 /** One training image and its faces. */
@@ -168,18 +174,34 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
   const plane = 3 * inputSize.width * inputSize.height;
 
   const build = async (task: BatchTask): Promise<TrainingBatch> => {
-    // Decode all images concurrently (libvips threads), then augment in order.
-    const decoded = await Promise.all(
-      task.sampleIndices.map(async (i) => {
-        try {
-          return await decodeSample(config.samples[i], config.maxPixels);
-        } catch (error) {
-          if (config.skipBadImages && error instanceof UltrafaceError && error.code === 'E_DATASET')
-            return error;
-          throw error;
-        }
-      }),
-    );
+    const count = config.samples.length;
+    const randoms = task.sampleIndices.map((i) => createRandom(config.seed, STREAM_AUGMENT, task.epoch, i));
+    // Mosaic partners (augment/mosaic.ts), drawn before decoding; planMosaic leaves each Random as it was.
+    const plans = task.sampleIndices.map((i, k) => augmenter.planMosaic(randoms[k], i, count));
+    // Decode all images, each once, concurrently (libvips threads), then augment in order.
+    const decodes = new Map<number, Promise<RgbImage | UltrafaceError>>();
+    const decode = (i: number): Promise<RgbImage | UltrafaceError> => {
+      let promise = decodes.get(i);
+      if (promise === undefined) {
+        promise = (async () => {
+          try {
+            return await decodeSample(config.samples[i], config.maxPixels);
+          } catch (error) {
+            if (config.skipBadImages && error instanceof UltrafaceError && error.code === 'E_DATASET')
+              return error;
+            throw error;
+          }
+        })();
+        decodes.set(i, promise);
+      }
+      return promise;
+    };
+    const [decoded, partners] = await Promise.all([
+      Promise.all(task.sampleIndices.map(decode)),
+      Promise.all(
+        plans.map((plan) => (plan === null ? Promise.resolve(null) : Promise.all(plan.partners.map(decode)))),
+      ),
+    ]);
     const kept: number[] = [];
     const skipped: { index: number; error: UltrafaceError }[] = [];
     decoded.forEach((image, k) => {
@@ -197,11 +219,12 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
     kept.forEach((k, item) => {
       const index = task.sampleIndices[k];
       const sample = config.samples[index];
-      const random = createRandom(config.seed, STREAM_AUGMENT, task.epoch, index);
+      const input = { image: decoded[k] as RgbImage, boxes: sample.boxes, labels: sample.labels };
+      const target = { tensor: images, offset: item * plane };
       const result = augmenter.augment(
-        { image: decoded[k] as RgbImage, boxes: sample.boxes, labels: sample.labels },
-        random,
-        { tensor: images, offset: item * plane },
+        mosaicInput(input, plans[k], partners[k], config.samples),
+        randoms[k],
+        target,
       );
       matcher.match(result.boxes, result.labels, {
         labels: labels.subarray(item * P, (item + 1) * P),
@@ -227,4 +250,25 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
     };
   };
   return { build };
+}
+
+/**
+ * The sample as a mosaic when it has a plan and every partner decoded. Without `skipBadImages` a partner that cannot
+ * be decoded fails the batch like any other image; with it, the partner is reported when its own batch is built, and
+ * this sample is used alone, augmented exactly as without mosaic (the plan did not advance its Random).
+ */
+function mosaicInput(
+  input: AugmentInput,
+  plan: MosaicPlan | null,
+  images: readonly (RgbImage | UltrafaceError)[] | null,
+  samples: readonly TrainingSample[],
+): AugmentInput {
+  if (plan === null || images === null) return input;
+  const partners: AugmentSample[] = [];
+  for (const [m, image] of images.entries()) {
+    if (image instanceof UltrafaceError) return input;
+    const partner = samples[plan.partners[m]];
+    partners.push({ image, boxes: partner.boxes, labels: partner.labels });
+  }
+  return { ...input, mosaic: { plan, partners: [partners[0], partners[1], partners[2]] } };
 }

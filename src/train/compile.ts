@@ -1,12 +1,12 @@
 import { UltrafaceError } from '../core/errors.js';
-import { integerInRange, invalidOption, knownKeys, oneOf } from '../core/validate.js';
+import { integerInRange, invalidOption, knownKeys, numberInRange, oneOf } from '../core/validate.js';
 import type { BatchNormNode, ModelGraph } from '../model/graph.js';
 import { OnnxGraphBuilder, type Dim } from '../model/onnx/builder.js';
 import { TensorDataType } from '../model/onnx/proto.js';
 import { inferShapes } from '../model/shapes.js';
 import { DEFAULT_GRADIENT_VARIANTS, EmitContext, type GradientVariants } from './autodiff/context.js';
 import { GraphDifferentiator } from './autodiff/differentiate.js';
-import { emitMultiboxLoss, NEG_POS_RATIO } from './loss.js';
+import { emitDistillationLoss, emitMultiboxLoss, NEG_POS_RATIO, type DistillationWeights } from './loss.js';
 
 export { DEFAULT_GRADIENT_VARIANTS, type GradientVariants } from './autodiff/context.js';
 
@@ -14,9 +14,13 @@ export { DEFAULT_GRADIENT_VARIANTS, type GradientVariants } from './autodiff/con
 export const IMAGE_INPUT = 'input';
 export const LABELS_INPUT = 'labels';
 export const GT_LOCATIONS_INPUT = 'gt_locations';
+export const TEACHER_SCORES_INPUT = 'teacher_scores';
+export const TEACHER_LOCATIONS_INPUT = 'teacher_locations';
 /** Graph output names. */
 export const LOSS_REGRESSION_OUTPUT = 'loss_regression';
 export const LOSS_CLASSIFICATION_OUTPUT = 'loss_classification';
+export const LOSS_DISTILL_REGRESSION_OUTPUT = 'loss_distill_regression';
+export const LOSS_DISTILL_CLASSIFICATION_OUTPUT = 'loss_distill_classification';
 export const gradientOutput = (param: string): string => `grad:${param}`;
 export const batchMeanOutput = (batchNorm: string): string => `batch_mean:${batchNorm}`;
 export const batchVarianceOutput = (batchNorm: string): string => `batch_var:${batchNorm}`;
@@ -39,12 +43,31 @@ export interface TrainingGraphOptions {
   readonly variants?: Partial<GradientVariants>;
   /** Mined negatives per positive (default 3, SPEC §5.4). */
   readonly negPosRatio?: number;
+  /**
+   * Adds the distillation terms (loss.ts `emitDistillationLoss`) with these weights, and the inputs
+   * `teacher_scores` [N, P, C] and `teacher_locations` [N, P, 4] they read. Gradients are of the sum of all
+   * four losses.
+   */
+  readonly distillation?: DistillationWeights;
 }
 
 export type TrainingInputRole =
-  'image' | 'labels' | 'gt_locations' | 'param' | 'running_mean' | 'running_var';
+  | 'image'
+  | 'labels'
+  | 'gt_locations'
+  | 'teacher_scores'
+  | 'teacher_locations'
+  | 'param'
+  | 'running_mean'
+  | 'running_var';
 export type TrainingOutputRole =
-  'loss_regression' | 'loss_classification' | 'grad' | 'batch_mean' | 'batch_var';
+  | 'loss_regression'
+  | 'loss_classification'
+  | 'loss_distill_regression'
+  | 'loss_distill_classification'
+  | 'grad'
+  | 'batch_mean'
+  | 'batch_var';
 
 export interface TrainingGraphValue<Role extends string> {
   /** Name in the ONNX graph. */
@@ -62,12 +85,13 @@ export interface CompiledTrainingGraph {
   readonly onnx: Uint8Array;
   /**
    * Inputs: `input` [N, 3, H, W] float32 ((x − 127)/128 RGB), `labels` [N, P] int64, `gt_locations` [N, P, 4]
-   * float32, then every learnable parameter under its state-dict key (and, in eval mode, the BN running
+   * float32, with distillation `teacher_scores` [N, P, C] and `teacher_locations` [N, P, 4], then every learnable parameter under its state-dict key (and, in eval mode, the BN running
    * statistics under theirs).
    */
   readonly inputs: readonly TrainingGraphValue<TrainingInputRole>[];
   /**
-   * Outputs: `loss_regression`, `loss_classification` (scalars), then in train mode `grad:<key>` for every
+   * Outputs: `loss_regression`, `loss_classification` (scalars), with distillation `loss_distill_regression`
+   * and `loss_distill_classification`, then in train mode `grad:<key>` for every
    * learnable parameter (state-dict order) and `batch_mean:<bn>`, `batch_var:<bn>` (unbiased) per BatchNorm.
    */
   readonly outputs: readonly TrainingGraphValue<TrainingOutputRole>[];
@@ -116,7 +140,15 @@ function resolveVariants(
 }
 
 function validate(options: TrainingGraphOptions): void {
-  knownKeys('options', options, ['width', 'height', 'batchSize', 'mode', 'variants', 'negPosRatio']);
+  knownKeys('options', options, [
+    'width',
+    'height',
+    'batchSize',
+    'mode',
+    'variants',
+    'negPosRatio',
+    'distillation',
+  ]);
   integerInRange('width', options.width, 1, 65535);
   integerInRange('height', options.height, 1, 65535);
   if (options.batchSize !== 'dynamic') {
@@ -129,6 +161,11 @@ function validate(options: TrainingGraphOptions): void {
   }
   if (options.mode !== undefined) oneOf('mode', options.mode, ['train', 'eval']);
   if (options.negPosRatio !== undefined) integerInRange('negPosRatio', options.negPosRatio, 0, 1000);
+  if (options.distillation !== undefined) {
+    knownKeys('distillation', options.distillation, ['classification', 'regression']);
+    numberInRange('distillation.classification', options.distillation.classification, 0, 1e6);
+    numberInRange('distillation.regression', options.distillation.regression, 0, 1e6);
+  }
 }
 
 /**
@@ -185,6 +222,22 @@ export function compileTrainingGraph(
     dtype: 'float32',
     shape: ctx.full([priorCount, 4]),
   });
+  const teacher = options.distillation
+    ? {
+        scores: addInput({
+          name: TEACHER_SCORES_INPUT,
+          role: 'teacher_scores',
+          dtype: 'float32',
+          shape: ctx.full([priorCount, graph.numClasses]),
+        }),
+        locations: addInput({
+          name: TEACHER_LOCATIONS_INPUT,
+          role: 'teacher_locations',
+          dtype: 'float32',
+          shape: ctx.full([priorCount, 4]),
+        }),
+      }
+    : undefined;
   const paramValues = new Map<string, string>();
   for (const p of graph.params) {
     const role: TrainingInputRole | undefined = p.learnable
@@ -206,11 +259,13 @@ export function compileTrainingGraph(
 
   const diff = new GraphDifferentiator(ctx, { nodes: graph.nodes, shapes }, param);
   diff.forward(new Map([[graph.input, image]]), mode);
+  const confidences = diff.value(graph.outputs.confidences);
+  const locations = diff.value(graph.outputs.locations);
   const loss = emitMultiboxLoss(
     ctx,
     {
-      confidences: diff.value(graph.outputs.confidences),
-      locations: diff.value(graph.outputs.locations),
+      confidences,
+      locations,
       labels,
       gtLocations,
       numClasses: graph.numClasses,
@@ -227,11 +282,55 @@ export function compileTrainingGraph(
     loss.classification,
   );
 
+  const distillation =
+    teacher && options.distillation
+      ? emitDistillationLoss(
+          ctx,
+          {
+            logProbs: loss.logProbs,
+            locations,
+            teacherScores: teacher.scores,
+            teacherLocations: teacher.locations,
+            scale: loss.scale,
+            positives: loss.positives,
+            weights: options.distillation,
+          },
+          mode === 'train',
+        )
+      : undefined;
+  if (distillation) {
+    addOutput(
+      {
+        name: LOSS_DISTILL_REGRESSION_OUTPUT,
+        role: 'loss_distill_regression',
+        dtype: 'float32',
+        shape: [],
+      },
+      distillation.regression,
+    );
+    addOutput(
+      {
+        name: LOSS_DISTILL_CLASSIFICATION_OUTPUT,
+        role: 'loss_distill_classification',
+        dtype: 'float32',
+        shape: [],
+      },
+      distillation.classification,
+    );
+  }
+
   if (loss.gradients) {
+    const extra = distillation?.gradients;
     const grads = diff.backward(
       new Map([
-        [graph.outputs.confidences, loss.gradients.confidences],
-        [graph.outputs.locations, loss.gradients.locations],
+        [
+          graph.outputs.confidences,
+          extra ? b.node('Add', [loss.gradients.confidences, extra.confidences]) : loss.gradients.confidences,
+        ],
+        [
+          graph.outputs.locations,
+          extra ? b.node('Add', [loss.gradients.locations, extra.locations]) : loss.gradients.locations,
+        ],
       ]),
     );
     for (const p of graph.params) {

@@ -9,7 +9,7 @@ export interface MultiboxLossOperands {
   readonly confidences: string;
   /** [N, P, 4] predicted regression (dx, dy, dw, dh). */
   readonly locations: string;
-  /** [N, P] int64: 0 = background, ≥ 1 = class. */
+  /** [N, P] int64: 0 = background, ≥ 1 = class, −1 = ignored (no loss, never mined). */
   readonly labels: string;
   /** [N, P, 4] encoded ground truth (SPEC §5.1); read only where labels > 0. */
   readonly gtLocations: string;
@@ -24,6 +24,12 @@ export interface MultiboxLoss {
   readonly classification: string;
   /** dL/dconfidences [N, P, C] and dL/dlocations [N, P, 4] of L = regression + classification. */
   readonly gradients?: { readonly confidences: string; readonly locations: string };
+  /** [N, P, C] log_softmax(confidences), for other terms on the same logits. */
+  readonly logProbs: string;
+  /** Scalar 1 / max(num_pos, 1): the normalizer of both terms. */
+  readonly scale: string;
+  /** [N, P] float 1 on positive priors, else 0. */
+  readonly positives: string;
 }
 
 /**
@@ -38,6 +44,7 @@ export interface MultiboxLoss {
  * - Regression: Σ over positives and the 4 coordinates of smooth-L1 (β = 1) of loc − gt.
  * - Both are divided by num_pos, the positives of the whole batch. Upstream divides by zero when a batch has
  *   no positives (inf/NaN); we divide by max(num_pos, 1), so such a batch has loss 0 and gradient 0.
+ * - Ignored priors (label −1, not in upstream) are neither positives nor mining candidates: no loss, no gradient.
  */
 export function emitMultiboxLoss(
   ctx: EmitContext,
@@ -48,6 +55,8 @@ export function emitMultiboxLoss(
   const axis2 = b.ints([2]);
   const logProbs = b.node('LogSoftmax', [o.confidences], undefined, { axis: 2 });
   const positive = b.node('Greater', [o.labels, ctx.int64Scalar(0)]); // [N, P] bool
+  const ignored = b.node('Less', [o.labels, ctx.int64Scalar(0)]); // [N, P] bool
+  const classIndex = b.node('Max', [o.labels, ctx.int64Scalar(0)]); // ignored → 0; masked out below
   const positiveF = b.node('Cast', [positive], undefined, { to: TensorDataType.FLOAT });
   const numPos = b.node('ReduceSum', [positiveF], undefined, { keepdims: 0 });
   const scale = b.node('Reciprocal', [b.node('Max', [numPos, b.scalar(1)])]);
@@ -56,7 +65,7 @@ export function emitMultiboxLoss(
   const background = b.node('Neg', [
     b.node('Gather', [logProbs, ctx.int64Scalar(0)], undefined, { axis: 2 }),
   ]);
-  const ranked = b.node('Where', [positive, b.scalar(-Infinity), background]);
+  const ranked = b.node('Where', [b.node('Or', [positive, ignored]), b.scalar(-Infinity), background]);
   const posPerImage = b.node('ReduceSum', [positiveF, b.ints([1])], undefined, { keepdims: 1 }); // [N, 1]
   const negPerImage = b.node('Cast', [b.node('Mul', [posPerImage, b.scalar(o.negPosRatio)])], undefined, {
     to: TensorDataType.INT64,
@@ -77,12 +86,17 @@ export function emitMultiboxLoss(
     to: TensorDataType.FLOAT,
   });
   const zeros = b.node('ConstantOfShape', [b.node('Shape', [o.labels])]); // float 0, [N, P]
-  const mined = b.node('ScatterElements', [zeros, topIndices, selected], undefined, { axis: 1 });
+  const minedAny = b.node('ScatterElements', [zeros, topIndices, selected], undefined, { axis: 1 });
+  // an image with fewer candidates than k_i would otherwise mine −∞-ranked (positive or ignored) priors
+  const candidate = b.node('Cast', [b.node('Equal', [o.labels, ctx.int64Scalar(0)])], undefined, {
+    to: TensorDataType.FLOAT,
+  });
+  const mined = b.node('Mul', [minedAny, candidate]);
   const mask = b.node('Max', [positiveF, mined]); // positives ∪ mined negatives, [N, P] 0/1
   const mask3 = b.node('Unsqueeze', [mask, axis2]);
 
   // --- classification: Σ mask · (−log p[label])
-  const labels3 = b.node('Unsqueeze', [o.labels, axis2]);
+  const labels3 = b.node('Unsqueeze', [classIndex, axis2]);
   const crossEntropy = b.node('Neg', [b.node('GatherElements', [logProbs, labels3], undefined, { axis: 2 })]);
   const classification = b.node('Mul', [
     b.node('ReduceSum', [b.node('Mul', [crossEntropy, mask3])], undefined, { keepdims: 0 }),
@@ -99,7 +113,7 @@ export function emitMultiboxLoss(
     b.node('Sub', [abs, b.scalar(0.5)]),
   ]);
   const regression = b.node('Mul', [b.node('ReduceSum', [smooth], undefined, { keepdims: 0 }), scale]);
-  if (!withGradients) return { regression, classification };
+  if (!withGradients) return { regression, classification, logProbs, scale, positives: positiveF };
 
   // d/dconf of −log_softmax(conf)[y] = softmax(conf) − onehot(y); d/dd of smooth-L1 = clip(d, −1, 1)
   const classes = b.node('Range', [ctx.int64Scalar(0), ctx.int64Scalar(o.numClasses), ctx.int64Scalar(1)]);
@@ -111,5 +125,107 @@ export function emitMultiboxLoss(
     scale,
   ]);
   const dLoc = b.node('Mul', [b.node('Clip', [diff, b.scalar(-1), b.scalar(1)]), scale]);
-  return { regression, classification, gradients: { confidences: dConf, locations: dLoc } };
+  return {
+    regression,
+    classification,
+    logProbs,
+    scale,
+    positives: positiveF,
+    gradients: { confidences: dConf, locations: dLoc },
+  };
+}
+
+/** Weights of the distillation terms (`DistillationLoss`); 0 switches a term off. */
+export interface DistillationWeights {
+  /** On Σ KL(teacher ‖ student) of the class distributions over every prior. */
+  readonly classification: number;
+  /** On Σ teacher face probability · smooth-L1(student − teacher regression). */
+  readonly regression: number;
+}
+
+export interface DistillationOperands {
+  /** [N, P, C] log_softmax of the student's logits, and the student's regression [N, P, 4]. */
+  readonly logProbs: string;
+  readonly locations: string;
+  /** [N, P, C] the teacher's class probabilities (softmax) on the same images and priors. */
+  readonly teacherScores: string;
+  /** [N, P, 4] the teacher's raw regression against the same priors. */
+  readonly teacherLocations: string;
+  /** Scalar normalizer, the MultiBox loss's 1 / max(num_pos, 1), so both losses share one scale. */
+  readonly scale: string;
+  /** [N, P] float 1 on the ground truth's positive priors: no distillation there. */
+  readonly positives: string;
+  readonly weights: DistillationWeights;
+}
+
+export interface DistillationLoss {
+  /** Scalar w_cls · Σ_{n,p ∉ pos} Σ_c t·(log t − log p) · scale. */
+  readonly classification: string;
+  /** Scalar w_reg · Σ_{n,p ∉ pos} t_face · smooth-L1(loc − t_loc) · scale. */
+  readonly regression: string;
+  readonly gradients?: { readonly confidences: string; readonly locations: string };
+}
+
+/**
+ * Knowledge distillation from a teacher with the same priors (issue #15, point 7): the student matches the
+ * teacher's class distribution at every prior the annotations leave open — background, ignored and unannotated
+ * faces, which is the point — and, weighted by the teacher's face probability, its box regression there. On the
+ * ground truth's positive priors the annotation rules alone: a teacher that misses masked faces, or boxes faces
+ * in another style than the dataset, must not argue with the human box. Face probability = 1 − t_background.
+ * Gradients: d/dlogits of Σ_c −t_c log p_c is p − t (Σ t = 1); smooth-L1's is clip(d, −1, 1).
+ */
+export function emitDistillationLoss(
+  ctx: EmitContext,
+  o: DistillationOperands,
+  withGradients: boolean,
+): DistillationLoss {
+  const { b } = ctx;
+  const t = o.teacherScores;
+  const logT = b.node('Log', [b.node('Max', [t, b.scalar(1e-12)])]);
+  const open3 = b.node('Unsqueeze', [b.node('Sub', [b.scalar(1), o.positives]), b.ints([2])]); // [N, P, 1]
+  const kl = b.node('Mul', [b.node('Mul', [t, b.node('Sub', [logT, o.logProbs])]), open3]);
+  const classification = b.node('Mul', [
+    b.node('Mul', [
+      b.node('ReduceSum', [kl], undefined, { keepdims: 0 }),
+      b.scalar(o.weights.classification),
+    ]),
+    o.scale,
+  ]);
+
+  const face = b.node('Sub', [
+    b.scalar(1),
+    b.node('Gather', [t, ctx.int64Scalar(0)], undefined, { axis: 2 }),
+  ]); // [N, P]
+  const face3 = b.node('Mul', [b.node('Unsqueeze', [face, b.ints([2])]), open3]);
+  const diff = b.node('Sub', [o.locations, o.teacherLocations]);
+  const abs = b.node('Abs', [diff]);
+  const smooth = b.node('Where', [
+    b.node('Less', [abs, b.scalar(1)]),
+    b.node('Mul', [b.node('Mul', [diff, diff]), b.scalar(0.5)]),
+    b.node('Sub', [abs, b.scalar(0.5)]),
+  ]);
+  const regression = b.node('Mul', [
+    b.node('Mul', [
+      b.node('ReduceSum', [b.node('Mul', [smooth, face3])], undefined, { keepdims: 0 }),
+      b.scalar(o.weights.regression),
+    ]),
+    o.scale,
+  ]);
+  if (!withGradients) return { classification, regression };
+
+  const clsFactor = b.node('Mul', [b.scalar(o.weights.classification), o.scale]);
+  const dConf = b.node('Mul', [
+    b.node('Mul', [b.node('Sub', [b.node('Exp', [o.logProbs]), t]), open3]),
+    clsFactor,
+  ]);
+  const regFactor = b.node('Mul', [b.scalar(o.weights.regression), o.scale]);
+  const dLoc = b.node('Mul', [
+    b.node('Mul', [b.node('Clip', [diff, b.scalar(-1), b.scalar(1)]), face3]),
+    regFactor,
+  ]);
+  return {
+    classification,
+    regression,
+    gradients: { confidences: dConf, locations: dLoc },
+  };
 }

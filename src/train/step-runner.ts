@@ -22,6 +22,8 @@ import {
   batchMeanOutput,
   batchVarianceOutput,
   LOSS_CLASSIFICATION_OUTPUT,
+  LOSS_DISTILL_CLASSIFICATION_OUTPUT,
+  LOSS_DISTILL_REGRESSION_OUTPUT,
   LOSS_REGRESSION_OUTPUT,
   type CompiledTrainingGraph,
   type TrainingGraphValue,
@@ -38,11 +40,16 @@ export interface StepBatch {
   readonly labels: Int32Array;
   /** [N, P, 4] encoded regression targets. */
   readonly locations: Float32Array;
+  /** With a distillation graph: [N, P, C] teacher class probabilities and [N, P, 4] its raw regression. */
+  readonly teacherScores?: Float32Array;
+  readonly teacherLocations?: Float32Array;
 }
 
 export interface StepResult {
   readonly regression: number;
   readonly classification: number;
+  /** The distillation terms, with a distillation graph (already in the gradients). */
+  readonly distillation?: { readonly regression: number; readonly classification: number };
   /** d(regression + classification)/dθ per learnable parameter (state-dict key). */
   readonly gradients: ReadonlyMap<string, Float32Array>;
   /** Per BatchNorm module: the batch mean and unbiased variance per channel. */
@@ -151,6 +158,13 @@ export function graphFeeds(
       case 'gt_locations':
         feeds[input.name] = new ort.Tensor('float32', batch.locations, shape);
         break;
+      case 'teacher_scores':
+      case 'teacher_locations': {
+        const data = input.role === 'teacher_scores' ? batch.teacherScores : batch.teacherLocations;
+        if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
+        feeds[input.name] = new ort.Tensor('float32', data, shape);
+        break;
+      }
       default: {
         const data = params.get(input.source!);
         if (data === undefined) throw new Error(`graphFeeds: no value for ${input.source}`);
@@ -183,9 +197,14 @@ function readResult(compiled: CompiledTrainingGraph, outputs: GraphOutputs): Ste
       variance: outputs[batchVarianceOutput(bn.name)],
     });
   }
+  const distillRegression = outputs[LOSS_DISTILL_REGRESSION_OUTPUT] as Float32Array | undefined;
+  const distillClassification = outputs[LOSS_DISTILL_CLASSIFICATION_OUTPUT] as Float32Array | undefined;
   return {
     regression: outputs[LOSS_REGRESSION_OUTPUT][0],
     classification: outputs[LOSS_CLASSIFICATION_OUTPUT][0],
+    ...(distillRegression && distillClassification
+      ? { distillation: { regression: distillRegression[0], classification: distillClassification[0] } }
+      : {}),
     gradients,
     batchStats,
   };
@@ -200,21 +219,20 @@ function countPositives(labels: Int32Array): number {
 /** Contiguous shards of ⌊N/S⌋ or ⌈N/S⌉ images (fewer shards than S when N < S). Copies: they cross threads. */
 export function splitBatch(batch: StepBatch, shards: number): StepBatch[] {
   const count = Math.min(shards, batch.size);
-  const perImage = {
-    images: batch.images.length / batch.size,
-    labels: batch.labels.length / batch.size,
-    locations: batch.locations.length / batch.size,
-  };
   const parts: StepBatch[] = [];
   let start = 0;
   for (let s = 0; s < count; s++) {
     const size = Math.floor(batch.size / count) + (s < batch.size % count ? 1 : 0);
     const end = start + size;
+    const slice = <T extends Float32Array | Int32Array>(data: T): T =>
+      data.slice((start * data.length) / batch.size, (end * data.length) / batch.size) as T;
     parts.push({
       size,
-      images: batch.images.slice(start * perImage.images, end * perImage.images),
-      labels: batch.labels.slice(start * perImage.labels, end * perImage.labels),
-      locations: batch.locations.slice(start * perImage.locations, end * perImage.locations),
+      images: slice(batch.images),
+      labels: slice(batch.labels),
+      locations: slice(batch.locations),
+      ...(batch.teacherScores ? { teacherScores: slice(batch.teacherScores) } : {}),
+      ...(batch.teacherLocations ? { teacherLocations: slice(batch.teacherLocations) } : {}),
     });
     start = end;
   }
@@ -239,9 +257,15 @@ export function combineShardResults(
   const weights = shards.map((s) => Math.max(s.positives, 1) / Math.max(positives, 1));
   let regression = 0;
   let classification = 0;
+  let distillation: { regression: number; classification: number } | undefined;
   results.forEach((r, i) => {
     regression += weights[i] * r.regression;
     classification += weights[i] * r.classification;
+    if (r.distillation) {
+      distillation ??= { regression: 0, classification: 0 };
+      distillation.regression += weights[i] * r.distillation.regression;
+      distillation.classification += weights[i] * r.distillation.classification;
+    }
   });
   const gradients = new Map<string, Float32Array>();
   for (const [name, first] of results[0].gradients) {
@@ -275,7 +299,7 @@ export function combineShardResults(
     }
     batchStats.set(bn.name, { mean, variance });
   }
-  return { regression, classification, gradients, batchStats };
+  return { regression, classification, ...(distillation ? { distillation } : {}), gradients, batchStats };
 }
 
 /** `workerData` of a step worker; the marker keeps an accidental import in some other worker inert. */
@@ -355,11 +379,10 @@ class ShardWorkers {
       this.#pending[shard] = { id, resolve, reject };
       const worker = this.#workers[shard];
       worker.ref();
-      const transfer = [
-        request.batch.images.buffer,
-        request.batch.labels.buffer,
-        request.batch.locations.buffer,
-      ];
+      const { images, labels, locations, teacherScores, teacherLocations } = request.batch;
+      const transfer = [images, labels, locations, teacherScores, teacherLocations]
+        .filter((a) => a !== undefined)
+        .map((a) => a.buffer);
       worker.postMessage({ id, ...request } satisfies StepWorkerRequest, transfer as ArrayBuffer[]);
     });
   }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -6,9 +8,9 @@ import { UltrafaceError } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import { INPUT_SIZES, type InputSizeName, type NetVersion } from '../core/presets.js';
 import { createRandom } from '../core/random.js';
-import type { AugmentOptionsInput } from '../data/augment.js';
+import type { AugmentOptionsInput } from '../data/augment/index.js';
 import { createBatchSource, type BatchPosition, type BatchSource } from '../data/batches.js';
-import type { TrainingBatch, TrainingSample } from '../data/training-set.js';
+import type { TrainingSample } from '../data/training-set.js';
 import type { ModelGraph, ParamGroup, ParamSpec } from '../model/graph.js';
 import { createModel } from '../model/model.js';
 import { buildNetwork } from '../model/network.js';
@@ -26,7 +28,17 @@ import {
 import { initialWeights } from './init.js';
 import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
-import { createStepRunner, graphFeeds, type StepRunner } from './step-runner.js';
+import {
+  createStepRunner,
+  graphFeeds,
+  type StepBatch,
+  type StepResult,
+  type StepRunner,
+} from './step-runner.js';
+import { createTeacher, ignoreTeacherFaces } from './teacher.js';
+import type { DistillationWeights } from './loss.js';
+import { readWeightsFile } from '../model/import/weights-file.js';
+import { resolveWeightsSource } from '../runtime/node/bundled-models.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -47,6 +59,20 @@ export interface TrainConfig {
   readonly validateEvery: number;
   /** Save `last.ckpt` every this many steps as well as after every epoch. */
   readonly checkpointEvery: number;
+  /** Distillation from a teacher model (issue #15); absent: none. */
+  readonly distillation?: DistillationConfig;
+}
+
+export interface DistillationConfig {
+  /** The teacher's weights file (`.pth`, `.onnx`, a checkpoint's export), read again on resume. */
+  readonly teacher: string;
+  /** Loss weights of the KL and the box term (loss.ts `emitDistillationLoss`). */
+  readonly weights: DistillationWeights;
+  /**
+   * Background priors the teacher scores at least this face probability are ignored by the ground-truth loss
+   * (never mined as negatives). 1 switches it off.
+   */
+  readonly ignoreThreshold: number;
 }
 
 export interface TrainOptions {
@@ -55,8 +81,13 @@ export interface TrainOptions {
   readonly validationSamples?: readonly TrainingSample[];
   /** Run folder: `last.ckpt`, `best.ckpt`, `history.json`, `model.onnx`. */
   readonly outDir: string;
-  /** Continue from `<outDir>/last.ckpt` when it exists (its config wins over `config`). */
+  /**
+   * Continue from `<outDir>/last.ckpt` (its config wins over `config`); E_CHECKPOINT when there is none. Without
+   * it, a run folder that already holds a run's files is refused (E_INVALID_OPTION) unless `overwrite`.
+   */
   readonly resume?: boolean;
+  /** Start afresh in a run folder that holds another run: its run files are deleted first. */
+  readonly overwrite?: boolean;
   /** Start from these weights instead of a fresh initialisation (fine-tuning). */
   readonly initialWeights?: Weights;
   /** Batch-building worker threads (default 1) and onnxruntime threads in all (default: one per core). */
@@ -87,6 +118,9 @@ export interface StepRecord {
   readonly lr: number;
   /** Over the last step, data loading included. */
   readonly imagesPerSecond: number;
+  /** With distillation: its two terms, and the teacher's forward pass time of this step. */
+  readonly distillation?: { readonly regression: number; readonly classification: number };
+  readonly teacherMs?: number;
 }
 
 export interface EpochRecord {
@@ -94,6 +128,8 @@ export interface EpochRecord {
   /** Mean training losses over the epoch's steps. */
   readonly lossRegression: number;
   readonly lossClassification: number;
+  /** Mean distillation terms over the epoch's steps (already part of the gradient, not of the losses above). */
+  readonly distillation?: { readonly regression: number; readonly classification: number };
   readonly validationLoss?: { readonly regression: number; readonly classification: number };
   /** From the `evaluate` hook, e.g. `{ AP50: 0.85 }`. */
   readonly metrics?: Readonly<Record<string, number>>;
@@ -132,6 +168,8 @@ interface TrainState {
     readonly steps: number;
     /** Wall time of those steps, batch waits included (absent in checkpoints of earlier versions). */
     readonly seconds?: number;
+    readonly distillRegression?: number;
+    readonly distillClassification?: number;
   };
   readonly bestValidationLoss: number | null;
 }
@@ -152,9 +190,8 @@ function floatTensor(weights: Weights, name: string): Float32Array {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.shards !== undefined) integerInRange('shards', options.shards, 1, 64);
   const lastPath = join(options.outDir, 'last.ckpt');
-  const resumed = options.resume
-    ? await loadCheckpoint<TrainState>(lastPath).catch(ignoreMissing)
-    : undefined;
+  const resumed = options.resume ? await loadCheckpoint<TrainState>(lastPath).catch(noCheckpoint) : undefined;
+  if (!options.resume) await claimRunFolder(options.outDir, options.overwrite ?? false);
   const config = resumed?.state.config ?? options.config;
   validateSchedule(config.schedule);
   const size = INPUT_SIZES[config.inputSize];
@@ -196,7 +233,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     width: size.width,
     height: size.height,
     batchSize: 'dynamic',
+    ...(config.distillation ? { distillation: config.distillation.weights } : {}),
   });
+  const teacher = config.distillation
+    ? await createTeacher(await readTeacherWeights(config.distillation.teacher), size, options.threads)
+    : undefined;
   const runner = await createStepRunner(graph, trainGraph, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     shards: options.shards ?? defaultShards(options.threads),
@@ -227,11 +268,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const started = performance.now();
       const batch = await batches.next();
       const lr = learningRate(config.schedule, batch.epoch, state.step);
+      let stepBatch: StepBatch = batch;
+      let teacherMs: number | undefined;
+      if (teacher && config.distillation) {
+        const teacherStarted = performance.now();
+        const t = await teacher.run(batch.images, batch.size);
+        teacherMs = performance.now() - teacherStarted;
+        const labels = batch.labels.slice();
+        if (config.distillation.ignoreThreshold < 1)
+          ignoreTeacherFaces(labels, t.scores, teacher.numClasses, config.distillation.ignoreThreshold);
+        stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations };
+      }
       const losses = await trainStep(
         runner,
         trainGraph,
         graph.params,
-        batch,
+        stepBatch,
         weights,
         params,
         sgd,
@@ -243,6 +295,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         classification: state.epochSums.classification + losses.classification,
         steps: state.epochSums.steps + 1,
         seconds: (state.epochSums.seconds ?? 0) + (performance.now() - started) / 1000,
+        ...(losses.distillation
+          ? {
+              distillRegression: (state.epochSums.distillRegression ?? 0) + losses.distillation.regression,
+              distillClassification:
+                (state.epochSums.distillClassification ?? 0) + losses.distillation.classification,
+            }
+          : {}),
       };
       state = { ...state, position: batches.position, step: state.step + 1, epochSums: sums };
       options.hooks?.onStep?.({
@@ -254,6 +313,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         lossClassification: losses.classification,
         lr,
         imagesPerSecond: batch.size / ((performance.now() - started) / 1000),
+        ...(losses.distillation ? { distillation: losses.distillation } : {}),
+        ...(teacherMs === undefined ? {} : { teacherMs }),
       });
       if (!Number.isFinite(losses.regression + losses.classification)) {
         throw new UltrafaceError(
@@ -283,6 +344,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } finally {
     await batches.close();
     await runner.release();
+    await teacher?.release();
   }
 
   const modelPath = join(options.outDir, 'model.onnx');
@@ -319,10 +381,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
     }
     if (validate && options.hooks?.evaluate) metrics = await options.hooks.evaluate(exportModel(), epoch);
+    const steps = Math.max(sums.steps, 1);
     return {
       epoch,
-      lossRegression: sums.regression / Math.max(sums.steps, 1),
-      lossClassification: sums.classification / Math.max(sums.steps, 1),
+      lossRegression: sums.regression / steps,
+      lossClassification: sums.classification / steps,
+      ...(sums.distillRegression === undefined
+        ? {}
+        : {
+            distillation: {
+              regression: sums.distillRegression / steps,
+              classification: (sums.distillClassification ?? 0) / steps,
+            },
+          }),
       ...(validationLoss ? { validationLoss } : {}),
       ...(metrics ? { metrics } : {}),
       lr,
@@ -335,9 +406,40 @@ function defaultShards(threads: number | undefined): number {
   return Math.max(1, threads ?? availableParallelism());
 }
 
-function ignoreMissing(error: unknown): undefined {
-  if (error instanceof UltrafaceError && error.code === 'E_FILE_NOT_FOUND') return undefined;
+function noCheckpoint(error: unknown): never {
+  if (error instanceof UltrafaceError && error.code === 'E_FILE_NOT_FOUND') {
+    throw new UltrafaceError(
+      'E_CHECKPOINT',
+      `Cannot resume: ${error.message.replace(/^Cannot read /, '')} does not exist; start the run without --resume`,
+      { cause: error },
+    );
+  }
   throw error;
+}
+
+/** The files a run writes into its folder. */
+const RUN_FILES = [
+  'last.ckpt',
+  'best.ckpt',
+  'best.onnx',
+  'model.onnx',
+  'history.json',
+  'loss-curve.svg',
+  'metrics-curve.svg',
+];
+
+/** A fresh run refuses a folder holding another run's files (one folder, one run), or clears them. */
+async function claimRunFolder(outDir: string, overwrite: boolean): Promise<void> {
+  const present = RUN_FILES.filter((file) => existsSync(join(outDir, file)));
+  if (present.length === 0) return;
+  if (!overwrite) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `${outDir} holds another training run (${present.join(', ')}); pass --resume to continue it, ` +
+        `--overwrite to replace it, or choose another folder`,
+    );
+  }
+  await Promise.all(present.map((file) => rm(join(outDir, file), { force: true })));
 }
 
 function copyTensor(tensor: WeightTensor): WeightTensor {
@@ -349,13 +451,13 @@ async function trainStep(
   runner: StepRunner,
   compiled: CompiledTrainingGraph,
   specs: readonly ParamSpec[],
-  batch: TrainingBatch,
+  batch: StepBatch,
   weights: Map<string, WeightTensor>,
   params: ReadonlyMap<string, Float32Array>,
   sgd: SgdState,
   lr: number,
   config: TrainConfig,
-): Promise<{ regression: number; classification: number }> {
+): Promise<Pick<StepResult, 'regression' | 'classification' | 'distillation'>> {
   const result = await runner.run(batch, params);
   sgdStep(specs, params, result.gradients, sgd, lr, config);
   for (const bn of compiled.batchNorms) {
@@ -370,7 +472,23 @@ async function trainStep(
     const counter = weights.get(`${bn.name}.num_batches_tracked`)!.data as BigInt64Array;
     counter[0] += 1n;
   }
-  return { regression: result.regression, classification: result.classification };
+  return {
+    regression: result.regression,
+    classification: result.classification,
+    ...(result.distillation ? { distillation: result.distillation } : {}),
+  };
+}
+
+/** @param source a weights file, a bundled model's name or `upstream:NAME` (downloaded once into the cache) */
+async function readTeacherWeights(source: string): Promise<Weights> {
+  const path = await resolveWeightsSource(source);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read the distillation teacher ${path}`, { cause });
+  }
+  return readWeightsFile(bytes, path).weights;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   createAugmenter,
   type AppliedAugmentation,
   type AugmentOptionsInput,
-} from '../../src/data/augment.js';
+} from '../../src/data/augment/index.js';
 import { referenceFloatResize } from '../helpers/reference-resize.js';
 
 const FLT_EPSILON = 1.1920928955078125e-7;

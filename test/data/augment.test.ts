@@ -14,7 +14,7 @@ import {
   resolveAugmentOptions,
   type AugmentOptionsInput,
   type AugmentResult,
-} from '../../src/data/augment.js';
+} from '../../src/data/augment/index.js';
 import { referenceFloatResize } from '../helpers/reference-resize.js';
 
 const OFF = { photometric: null, expand: null, crop: null, mirrorProbability: 0 } as const;

@@ -10,24 +10,33 @@ import {
   resolveAugmentOptions,
   type AugmentOptionsInput,
   type AugmentPresetName,
-} from '../../data/augment.js';
+} from '../../data/augment/index.js';
+import { loadTrainingDatasets, parseDatasetSpec } from '../../data/training-datasets.js';
 import { trainingSamplesFromVoc } from '../../data/training-set.js';
 import { readVocDataset } from '../../data/voc.js';
 import { renderLineChartSvg } from '../../eval/chart.js';
-import { runVocEvaluation } from '../../eval/run.js';
+import { runVocEvaluation, runWiderEvaluation } from '../../eval/run.js';
 import { readWeightsFile } from '../../model/import/weights-file.js';
+import { resolveWeightsSource } from '../../runtime/node/bundled-models.js';
 import { writeFileAtomic } from '../../runtime/node/files.js';
 import type { ScheduleKind } from '../../train/schedule.js';
-import { train, type EpochRecord, type StepRecord } from '../../train/trainer.js';
+import { train, type DistillationConfig, type EpochRecord, type StepRecord } from '../../train/trainer.js';
 import type { CliIo } from '../io.js';
 
 export interface TrainCommandOptions {
   readonly net: NetVersion;
   readonly inputSize: InputSizeName;
-  readonly dataset: string;
+  /** `[voc:|wider:]PATH[:WEIGHT]`, one or more (data/training-datasets.ts). */
+  readonly dataset: string[];
   readonly split: string;
   readonly valDataset?: string;
   readonly valSplit: string;
+  /** A WIDER val root: easy/medium/hard AP (ulfd protocol) at each validation. */
+  readonly valWider?: string;
+  /** Distillation teacher weights, its loss weights `cls,reg`, and the teacher-face ignore threshold. */
+  readonly teacher?: string;
+  readonly distill: number[];
+  readonly teacherIgnore: number;
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -49,6 +58,7 @@ export interface TrainCommandOptions {
   readonly shards?: number;
   readonly out: string;
   readonly resume?: boolean;
+  readonly overwrite?: boolean;
   readonly maxSteps?: number;
 }
 
@@ -71,11 +81,29 @@ export function lossCurveSvg(history: readonly EpochRecord[], title: string): st
   );
 }
 
+/** Validation metrics (AP50, WIDER easy/medium/hard) per validated epoch; undefined before the first. */
+export function metricsCurveSvg(history: readonly EpochRecord[], title: string): string | undefined {
+  const validated = history.filter((h) => h.metrics && Object.keys(h.metrics).length > 0);
+  if (validated.length === 0) return undefined;
+  const names = [...new Set(validated.flatMap((h) => Object.keys(h.metrics!)))];
+  return renderLineChartSvg(
+    names.map((name) => {
+      const points = validated.filter((h) => Object.hasOwn(h.metrics!, name));
+      return { label: name, x: points.map((h) => h.epoch + 1), y: points.map((h) => h.metrics![name]) };
+    }),
+    { title, xLabel: 'epoch', yLabel: 'AP', xMax: 'auto', yMax: 1, legend: 'bottom-left' },
+  );
+}
+
 function describeEpoch(record: EpochRecord): string {
   const parts = [
     `epoch ${record.epoch + 1}`,
     `loss ${(record.lossRegression + record.lossClassification).toFixed(4)} (reg ${record.lossRegression.toFixed(4)}, cls ${record.lossClassification.toFixed(4)})`,
   ];
+  if (record.distillation) {
+    const d = record.distillation;
+    parts.push(`distill reg ${d.regression.toFixed(4)}, cls ${d.classification.toFixed(4)}`);
+  }
   if (record.validationLoss) {
     const v = record.validationLoss;
     parts.push(`val ${(v.regression + v.classification).toFixed(4)}`);
@@ -83,6 +111,54 @@ function describeEpoch(record: EpochRecord): string {
   for (const [name, value] of Object.entries(record.metrics ?? {})) parts.push(`${name} ${value.toFixed(4)}`);
   parts.push(`lr ${record.lr.toPrecision(3)}`, `${record.seconds.toFixed(0)} s`);
   return parts.join(' | ');
+}
+
+/** AP50 on the VOC validation split and/or WIDER easy/medium/hard AP (ulfd protocol). */
+async function validationMetrics(
+  model: Uint8Array,
+  options: TrainCommandOptions,
+): Promise<Record<string, number>> {
+  const threads = options.threads === undefined ? {} : { threads: options.threads };
+  const metrics: Record<string, number> = {};
+  if (options.valDataset) {
+    const { result } = await runVocEvaluation({
+      model,
+      root: options.valDataset,
+      split: options.valSplit,
+      ...threads,
+    });
+    metrics.AP50 = result.ap;
+  }
+  if (options.valWider) {
+    const { evaluation } = await runWiderEvaluation({ model, root: options.valWider, ...threads });
+    metrics.easy = evaluation.easy.ap;
+    metrics.medium = evaluation.medium.ap;
+    metrics.hard = evaluation.hard.ap;
+  }
+  return metrics;
+}
+
+/** `--teacher`, `--distill cls,reg`, `--teacher-ignore p` → the run's distillation settings. */
+function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
+  if (options.teacher === undefined) return undefined;
+  const [classification, regression] = options.distill;
+  if (options.distill.length !== 2 || !(classification >= 0) || !(regression >= 0)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill: expected two weights ≥ 0 as cls,reg (e.g. 1,1) but received ${options.distill.join(',')}`,
+    );
+  }
+  if (!(options.teacherIgnore > 0 && options.teacherIgnore <= 1)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--teacher-ignore: expected a probability in (0, 1] but received ${options.teacherIgnore}`,
+    );
+  }
+  return {
+    teacher: options.teacher,
+    weights: { classification, regression },
+    ignoreThreshold: options.teacherIgnore,
+  };
 }
 
 /** A preset name as is; otherwise a JSON file of options over a preset, validated here. */
@@ -106,18 +182,24 @@ async function readAugmentOption(value: string): Promise<AugmentOptionsInput> {
 /** `ultraface train`: trains on a VOC folder; progress, checkpoints, plots; Ctrl-C saves and stops. */
 export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise<number> {
   const augment = await readAugmentOption(options.augment);
-  const dataset = await readVocDataset(options.dataset, { split: options.split });
-  const samples = trainingSamplesFromVoc(dataset);
-  if (samples.length === 0) {
-    throw new UltrafaceError('E_DATASET', `No image with faces in ${options.dataset} split ${options.split}`);
+  if (options.dataset.length === 0)
+    throw new UltrafaceError('E_INVALID_OPTION', '--dataset: expected at least one training dataset');
+  const specs = options.dataset.map(parseDatasetSpec);
+  const distillation = readDistillationOptions(options);
+  const { samples, datasets } = await loadTrainingDatasets(specs, options.split);
+  for (const d of datasets) {
+    io.stderr.write(
+      `${d.kind} ${d.root}: ${d.images} images, ${d.faces} faces, ${d.ignored} ignore regions` +
+        `${d.weight > 1 ? `, ×${d.weight} per epoch` : ''}\n`,
+    );
   }
   const validation = options.valDataset
     ? trainingSamplesFromVoc(await readVocDataset(options.valDataset, { split: options.valSplit }))
     : undefined;
   const initialWeights = options.init
-    ? readWeightsFile(await readFile(options.init), options.init).weights
+    ? readWeightsFile(await readFile(await resolveWeightsSource(options.init)), options.init).weights
     : undefined;
-  const title = `${options.net}-${options.inputSize} on ${options.dataset}`;
+  const title = `${options.net}-${options.inputSize} on ${options.dataset.join(' + ')}`;
 
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -155,9 +237,13 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
       }
       bar.update(s.batch + 1, payload);
     } else if (s.step % 50 === 0) {
+      const distill = s.distillation
+        ? ` distill reg ${s.distillation.regression.toFixed(3)}, cls ${s.distillation.classification.toFixed(3)}` +
+          ` (teacher ${s.teacherMs?.toFixed(0)} ms)`
+        : '';
       io.stderr.write(
         `step ${s.step} epoch ${payload.epoch} batch ${s.batch + 1}/${s.batchesPerEpoch} loss ${payload.loss} ` +
-          `(reg ${payload.reg}, cls ${payload.cls}) lr ${payload.lr} ${payload.ips} img/s\n`,
+          `(reg ${payload.reg}, cls ${payload.cls})${distill} lr ${payload.lr} ${payload.ips} img/s\n`,
       );
     }
   };
@@ -189,11 +275,13 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
         seed: options.seed,
         validateEvery: options.validateEvery,
         checkpointEvery: options.checkpointEvery,
+        ...(distillation ? { distillation } : {}),
       },
       samples,
       ...(validation ? { validationSamples: validation } : {}),
       outDir: options.out,
       resume: options.resume ?? false,
+      overwrite: options.overwrite ?? false,
       ...(initialWeights ? { initialWeights } : {}),
       workers: options.workers,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
@@ -207,19 +295,11 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
           barEpoch = -1;
           io.stderr.write(`${describeEpoch(record)}\n`);
           await writeFileAtomic(join(options.out, 'loss-curve.svg'), lossCurveSvg(history, title));
+          const metrics = metricsCurveSvg(history, title);
+          if (metrics) await writeFileAtomic(join(options.out, 'metrics-curve.svg'), metrics);
         },
-        ...(options.valDataset
-          ? {
-              evaluate: async (model) => {
-                const { result } = await runVocEvaluation({
-                  model,
-                  root: options.valDataset!,
-                  split: options.valSplit,
-                  ...(options.threads === undefined ? {} : { threads: options.threads }),
-                });
-                return { AP50: result.ap };
-              },
-            }
+        ...(options.valDataset || options.valWider
+          ? { evaluate: (model) => validationMetrics(model, options) }
           : {}),
       },
     });

@@ -1,0 +1,95 @@
+/**
+ * A distillation teacher (issue #15, point 7): a detector with the student's prior layout, run on each augmented
+ * training batch to give per-prior targets. It reads the very tensor the student reads ([N, 3, H, W],
+ * (v − 127)/128), so its outputs line up prior by prior with the student's. It never contributes weights to the
+ * student: only its outputs are used.
+ */
+import * as ort from 'onnxruntime-node';
+
+import { UltrafaceError } from '../core/errors.js';
+import type { InputSize } from '../core/presets.js';
+import { priorCount } from '../core/priors.js';
+import { createModel, detectNumClasses } from '../model/model.js';
+import { exportOnnx } from '../model/onnx/writer.js';
+import type { Weights } from '../model/weights.js';
+import { createSession } from '../runtime/node/session.js';
+import { IGNORE_LABEL } from '../core/matching.js';
+
+export interface TeacherOutputs {
+  /** [N, P, C] softmax class probabilities. */
+  readonly scores: Float32Array;
+  /** [N, P, 4] raw regression (dx, dy, dw, dh against the priors, SPEC §5.1). */
+  readonly locations: Float32Array;
+}
+
+export interface Teacher {
+  readonly numClasses: number;
+  /** @param images [N, 3, H, W] float32, the batch's network input */
+  run(images: Float32Array, n: number): Promise<TeacherOutputs>;
+  release(): Promise<void>;
+}
+
+/**
+ * @param weights the teacher's state dict (any net ultraface builds; its version is read from the keys)
+ * @param inputSize the student's training input: the teacher runs at the same size, so the priors agree
+ * @param threads onnxruntime threads of the teacher's session
+ */
+export async function createTeacher(
+  weights: Weights,
+  inputSize: InputSize,
+  threads: number | undefined,
+): Promise<Teacher> {
+  const model = createModel(weights);
+  const numClasses = detectNumClasses(weights);
+  const onnx = exportOnnx(model, { inputSize, postprocess: false, source: 'distillation teacher' });
+  const session = await createSession(onnx, 'the distillation teacher', threads);
+  const priors = priorCount(inputSize);
+  const plane = 3 * inputSize.width * inputSize.height;
+  return {
+    numClasses,
+    async run(images, n) {
+      if (images.length !== n * plane) {
+        throw new UltrafaceError(
+          'E_INVALID_INPUT',
+          `Expected ${n * plane} input values for ${n} images but received ${images.length}`,
+        );
+      }
+      const outputs = await session.run({
+        input: new ort.Tensor('float32', images, [n, 3, inputSize.height, inputSize.width]),
+      });
+      const scores = outputs.scores.data as Float32Array;
+      const locations = outputs.boxes.data as Float32Array;
+      if (scores.length !== n * priors * numClasses || locations.length !== n * priors * 4) {
+        throw new UltrafaceError(
+          'E_MODEL_LOAD',
+          `The distillation teacher gives ${scores.length / n / numClasses} priors per image at ` +
+            `${inputSize.width}x${inputSize.height}; the student has ${priors}`,
+        );
+      }
+      return { scores, locations };
+    },
+    release: () => session.release(),
+  };
+}
+
+/**
+ * Background priors the teacher calls a face (probability ≥ `threshold`) become ignored (IGNORE_LABEL), so hard
+ * negative mining never teaches an unannotated face as background. Mutates `labels` [N, P].
+ * @param scores [N, P, C] the teacher's probabilities; face probability = 1 − background
+ * @returns how many priors were switched to ignored
+ */
+export function ignoreTeacherFaces(
+  labels: Int32Array,
+  scores: Float32Array,
+  numClasses: number,
+  threshold: number,
+): number {
+  let switched = 0;
+  for (let p = 0; p < labels.length; p++) {
+    if (labels[p] === 0 && 1 - scores[p * numClasses] >= threshold) {
+      labels[p] = IGNORE_LABEL;
+      switched++;
+    }
+  }
+  return switched;
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { IGNORE_LABEL } from '../../src/core/matching.js';
+import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
+import { readVocDataset } from '../../src/data/voc.js';
+import { decodeCheckpoint } from '../../src/train/checkpoint.js';
+import { ignoreTeacherFaces } from '../../src/train/teacher.js';
+import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
+import { sharedPath } from '../helpers/shared.js';
+
+/**
+ * Distillation in the trainer (issue #15, point 7), on the tiny preset: a slim student at 128x96 learns from
+ * upstream's slim-320 weights run at the same size (same priors), on 8 faces-voc photos.
+ */
+const TEACHER = sharedPath('reference/upstream/models/pretrained/version-slim-320.pth');
+
+const TINY: TrainConfig = {
+  net: 'slim',
+  inputSize: 128,
+  epochs: 30,
+  batchSize: 8,
+  schedule: { kind: 'multi-step', lr: 0.02, milestones: [1000], warmupSteps: 5 },
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  groupScale: {},
+  augment: 'none',
+  seed: 1,
+  validateEvery: 1000,
+  checkpointEvery: 1000,
+  distillation: { teacher: TEACHER, weights: { classification: 1, regression: 1 }, ignoreThreshold: 0.5 },
+};
+
+describe('train with a distillation teacher', () => {
+  let samples: TrainingSample[];
+  let dir: string;
+  before(async () => {
+    const dataset = await readVocDataset(sharedPath('data/faces-voc'), { split: 'test' });
+    samples = trainingSamplesFromVoc(dataset).slice(0, 8);
+    dir = mkdtempSync(join(tmpdir(), 'ultraface-distill-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the student moves towards the teacher (the KL falls 3x, the box term 1.5x); the run records and resumes the teacher', async () => {
+    const steps: StepRecord[] = [];
+    const out = join(dir, 'run');
+    const first = await train({
+      config: TINY,
+      samples,
+      outDir: out,
+      threads: 1,
+      maxSteps: 20,
+      hooks: { onStep: (s) => steps.push(s) },
+    });
+    assert.equal(first.finished, false);
+    const saved = decodeCheckpoint<{ config: TrainConfig }>(readFileSync(join(out, 'last.ckpt')));
+    assert.deepEqual(saved.state.config.distillation, TINY.distillation);
+    // resumed without passing the teacher again: it comes from the checkpoint
+    await train({
+      config: { ...TINY, distillation: undefined },
+      samples,
+      outDir: out,
+      threads: 1,
+      resume: true,
+      hooks: { onStep: (s) => steps.push(s) },
+    });
+    assert.equal(steps.length, 30);
+    assert.ok(steps.every((s) => s.distillation && (s.teacherMs ?? -1) >= 0));
+    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+    const early = steps.slice(0, 3);
+    const late = steps.slice(-3);
+    for (const [term, factor] of [
+      ['classification', 3],
+      ['regression', 1.5],
+    ] as const) {
+      const a = mean(early.map((s) => s.distillation![term]));
+      const b = mean(late.map((s) => s.distillation![term]));
+      assert.ok(b < a / factor, `distillation ${term}: ${a} → ${b}`);
+    }
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as EpochRecord[];
+    assert.ok(history.every((h) => h.distillation !== undefined));
+  });
+
+  it('teacher faces on background priors become ignored; positives and other priors stay', () => {
+    const labels = Int32Array.from([0, 0, 1, 0, IGNORE_LABEL]);
+    // [P, 2] background, face
+    const scores = Float32Array.from([0.2, 0.8, 0.6, 0.4, 0.1, 0.9, 0.5, 0.5, 0.9, 0.1]);
+    assert.equal(ignoreTeacherFaces(labels, scores, 2, 0.5), 2);
+    assert.deepEqual(Array.from(labels), [IGNORE_LABEL, 0, 1, IGNORE_LABEL, IGNORE_LABEL]);
+  });
+});
