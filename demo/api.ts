@@ -7,6 +7,9 @@ export interface DemoModel {
   readonly label: string;
 }
 
+/** What an error on the page is about; each kind clears when that thing next works. */
+export type ErrorKind = 'model' | 'image' | 'camera';
+
 /** What the page is doing. */
 export interface DemoState {
   /** A detector is loaded for the current settings. */
@@ -14,7 +17,11 @@ export interface DemoState {
   model: string | undefined;
   backend: BackendInfo | undefined;
   inputSize: number | undefined;
-  /** Detections run on picked images. */
+  /** Detectors created (threshold changes create none: they are per-call options). */
+  loads: number;
+  /** The photo on screen (a file name, or "sample photo 9.jpg"); undefined when none is. */
+  imageName: string | undefined;
+  /** Detections run on photos. */
   imageRuns: number;
   /** Video frames processed, and those with at least one face. */
   frames: number;
@@ -22,7 +29,11 @@ export interface DemoState {
   /** The faces of the last image or frame. */
   faces: readonly Detection[];
   timings: StageTimings | undefined;
+  /** The whole `detect()` call of the last image or frame, ms. */
+  detectMs: number | undefined;
+  /** The error shown, if any, and what it is about. */
   error: string | undefined;
+  errorKind: ErrorKind | undefined;
 }
 
 export interface BenchResult {

@@ -3,7 +3,8 @@
  * the models, so that everything is served from one origin and nothing comes from a CDN.
  *
  *   <outDir>/index.html, main.js (+ chunks)
- *   <outDir>/ort/ort-wasm-simd-threaded{,.asyncify}.{mjs,wasm}   (from node_modules/onnxruntime-web/dist)
+ *   <outDir>/ort/ort.{wasm,webgpu}.min.mjs, ort-wasm-simd-threaded{,.asyncify}.{mjs,wasm}
+ *                                          (from node_modules/onnxruntime-web/dist: ultraface/web loads them)
  *   <outDir>/models/*.onnx, models.json    (the package's own models, and upstream's made from ../shared when it
  *                                           is there)
  */
@@ -17,18 +18,27 @@ import { build } from 'esbuild';
 
 import { convertWeightsToOnnx } from '../src/model/convert.js';
 import { BUNDLED_MODELS, type BundledModelName } from '../src/runtime/node/bundled-models.js';
+import { RUNTIME_FILES } from '../src/runtime/web/session.js';
 import type { DemoModel } from './api.js';
+import type { DemoSamples } from './server.js';
 
 const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
 const SHARED_MODELS = join(DEMO_DIR, '../../shared/reference/upstream/models/onnx');
+const SHARED_IMAGES = join(DEMO_DIR, '../../shared/reference/upstream/imgs');
+/** Upstream's test photos the page offers as samples (the first is shown on opening): groups of clear faces. */
+const SAMPLE_FILES = ['9.jpg', '21.jpg', '3.jpg'];
 
-/** onnxruntime-web's runtime files: the plain wasm build, and the WebGPU (asyncify) build loaded on demand. */
-export const ORT_FILES = [
-  'ort-wasm-simd-threaded.mjs',
-  'ort-wasm-simd-threaded.wasm',
-  'ort-wasm-simd-threaded.asyncify.mjs',
-  'ort-wasm-simd-threaded.asyncify.wasm',
-];
+/** The sample photos, served from ../shared by the demo server (never copied); undefined when it is not there. */
+export function sharedSamples(): DemoSamples | undefined {
+  const files = SAMPLE_FILES.filter((file) => existsSync(join(SHARED_IMAGES, file)));
+  return files.length > 0 ? { dir: SHARED_IMAGES, files } : undefined;
+}
+
+/**
+ * onnxruntime-web's runtime files, which ultraface/web loads from `wasmPaths` (its JavaScript included: it is not
+ * bundled): the plain wasm build, and the WebGPU (asyncify) build loaded on demand.
+ */
+export const ORT_FILES = [...RUNTIME_FILES.wasm, ...RUNTIME_FILES.webgpu];
 
 export interface BuildDemoOptions {
   readonly outDir: string;
@@ -100,8 +110,6 @@ export async function buildDemo(options: BuildDemoOptions): Promise<{ models: De
     splitting: true,
     outdir: outDir,
     logLevel: 'warning',
-    // The build of onnxruntime-web that loads its .mjs/.wasm from `wasmPaths` instead of inlining them.
-    conditions: ['onnxruntime-web-use-extern-wasm'],
   });
   await copyFile(join(DEMO_DIR, 'index.html'), join(outDir, 'index.html'));
   const dist = ortDist();

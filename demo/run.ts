@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import { buildDemo } from './build.js';
+import { buildDemo, sharedSamples } from './build.js';
 import { startDemoServer } from './server.js';
 
 const outDir = fileURLToPath(new URL('./dist/', import.meta.url));
@@ -15,11 +15,14 @@ if (models.length === 0) {
       '(then reload the page), or pick an .onnx file in the page.\n',
   );
 }
+const samples = sharedSamples();
 const server = await startDemoServer({
   root: outDir,
+  samples,
   host: process.env.HOST ?? '127.0.0.1',
   port: Number(process.env.PORT ?? 5173),
 });
 process.stdout.write(
-  `ultraface demo: ${server.url} (models: ${models.map((m) => m.label).join(', ') || 'none'})\n`,
+  `ultraface demo: ${server.url} (models: ${models.map((m) => m.label).join(', ') || 'none'}; sample photos: ` +
+    `${samples ? samples.files.join(', ') : 'none (../shared is not there)'})\n`,
 );

@@ -2,7 +2,8 @@
  * A static file server for the demo (and the browser tests): loopback only, no directory listings, and the two
  * headers that make the page cross-origin isolated, which onnxruntime-web needs for wasm threads
  * (SharedArrayBuffer). Any static host works the same way if it sends these headers and `.wasm` as
- * `application/wasm`.
+ * `application/wasm`. Sample photos are served from where they lie (../shared), never copied: `/samples/<file>`
+ * and the list `/samples/index.json`.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -36,11 +37,25 @@ export interface DemoServerOptions {
   readonly port?: number;
   /** Send COOP/COEP so the page is cross-origin isolated (default true). */
   readonly isolated?: boolean;
+  /** Photos the page offers as samples, the first one shown on opening. */
+  readonly samples?: DemoSamples;
+}
+
+export interface DemoSamples {
+  readonly dir: string;
+  /** File names in `dir`. */
+  readonly files: readonly string[];
 }
 
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const root = resolve(options.root);
   const isolated = options.isolated ?? true;
+  const policy = {
+    ...(isolated
+      ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+      : {}),
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
   const server: Server = createServer((request, response) => {
     void (async () => {
       const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
@@ -49,6 +64,16 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         response.writeHead(403).end();
         return;
       }
+      if (path === '/samples/index.json') {
+        const body = JSON.stringify(options.samples?.files ?? []);
+        response.writeHead(200, { 'Content-Type': TYPES['.json'], 'Cache-Control': 'no-cache', ...policy });
+        response.end(body);
+        return;
+      }
+      const sample = path.startsWith('/samples/') ? path.slice('/samples/'.length) : undefined;
+      if (sample !== undefined && options.samples?.files.includes(sample)) {
+        file = join(options.samples.dir, sample);
+      }
       try {
         if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
         const info = await stat(file);
@@ -56,10 +81,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
           'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
           'Content-Length': info.size,
           'Cache-Control': 'no-cache',
-          ...(isolated
-            ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
-            : {}),
-          'Cross-Origin-Resource-Policy': 'same-origin',
+          ...policy,
         });
         if (request.method === 'HEAD') response.end();
         else createReadStream(file).pipe(response);

@@ -87,8 +87,9 @@ describe('ultraface/web in headless Chromium', () => {
       assert.equal(state.backend?.executionProvider, 'wasm');
       const expected = await nodeFaces(join(site.dir, 'models', model), IMAGES);
       for (const [i, name] of IMAGES.entries()) {
+        const runs = await page.evaluate(() => window.ultrafaceDemo.state.imageRuns);
         await page.setInputFiles('#image-file', imagePath(name));
-        await page.waitForFunction((runs) => window.ultrafaceDemo.state.imageRuns > runs, i);
+        await page.waitForFunction((before) => window.ultrafaceDemo.state.imageRuns > before, runs);
         const faces = await page.evaluate(() => window.ultrafaceDemo.state.faces);
         assertSameFaces(faces, expected[i], `${model} ${name}`);
       }

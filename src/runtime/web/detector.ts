@@ -12,6 +12,7 @@ import { createImageLoader, RESAMPLINGS, type Resampling, type WebImageInput } f
 import {
   createWebSession,
   EXECUTION_PROVIDERS,
+  pageSettings,
   type BackendInfo,
   type ExecutionProviderName,
 } from './session.js';
@@ -25,9 +26,11 @@ export interface FaceDetectorOptions extends DetectorOptions {
    */
   readonly executionProviders?: readonly ExecutionProviderName[];
   /**
-   * The URL folder (ending in '/') that serves onnxruntime-web's `ort-wasm-simd-threaded*.mjs` and `.wasm` files
-   * (copy them from `node_modules/onnxruntime-web/dist`). Default: next to the script that imports onnxruntime-web.
-   * Like `threads`, fixed by the first detector of the page.
+   * The URL folder that serves onnxruntime-web's runtime: `ort.wasm.min.mjs`, `ort-wasm-simd-threaded.mjs` and
+   * `.wasm` (and for WebGPU `ort.webgpu.min.mjs`, `ort-wasm-simd-threaded.asyncify.mjs` and `.wasm`), copied from
+   * `node_modules/onnxruntime-web/dist`; onnxruntime-web's JavaScript is loaded from there, not bundled. Needed by
+   * the page's first detector; later ones leave it out (or give the same). Like `threads`, read once per page:
+   * left out, both mean "as the first detector set them".
    */
   readonly wasmPaths?: string | URL;
   /**
@@ -101,7 +104,8 @@ function resolveWasmPaths(value: unknown): string | undefined {
 
 /**
  * Creates a detector over an ONNX model on onnxruntime-web (WebGPU or wasm). The same options, checks and results
- * as the Node `createFaceDetector`; images are browser images (see `WebImageInput`), scaled on a canvas.
+ * as the Node `createFaceDetector`; images are browser images, encoded images or URLs (see `WebImageInput`),
+ * scaled on a canvas. Post-processing options can change per call: `detect(image, { scoreThreshold })`.
  */
 export async function createFaceDetector(options: FaceDetectorOptions = {}): Promise<FaceDetector> {
   const opts = resolveDetectorOptions(options, WEB_OPTION_KEYS);
@@ -109,13 +113,11 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
   const wasmPaths = resolveWasmPaths(options.wasmPaths);
   const resampling = oneOf<Resampling>('resampling', options.resampling ?? 'exact', RESAMPLINGS);
   if (opts.model === undefined) throw new UltrafaceError('E_MODEL_MISSING', MISSING_MODEL_HINT);
+  const wasm = pageSettings({ threads: opts.threads, wasmPaths });
   const { bytes, source } = await readModel(opts.model);
   const { model, runnable } = prepareModel(bytes, opts.inputSize, source);
   const fit = fitFor(opts.resize, model);
-  const session = await createWebSession(runnable, model.inputName, source, providers, {
-    threads: opts.threads,
-    wasmPaths,
-  });
+  const session = await createWebSession(runnable, model.inputName, source, providers, wasm);
   const core = createDetectorCore<WebImageInput>({
     model,
     options: opts,

@@ -8,9 +8,15 @@ export {
   type FaceDetector,
   type FaceDetectorOptions,
 } from './detector.js';
-export type { Resampling, WebImageInput } from './image.js';
+export { decodeImage, type EncodedImage, type Resampling, type WebImageInput } from './image.js';
 export type { BackendInfo, ExecutionProviderName } from './session.js';
-export type { DetectBatchOptions, DetectOptions, ResizeMode, StageTimings } from '../detector-core.js';
+export type {
+  BatchItemResult,
+  DetectBatchOptions,
+  DetectOptions,
+  ResizeMode,
+  StageTimings,
+} from '../detector-core.js';
 export type { ResolvedModel } from '../model-info.js';
 export type { RgbImage } from '../../core/image.js';
 export type { Detection } from '../../core/postprocess.js';

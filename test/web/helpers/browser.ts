@@ -4,14 +4,16 @@
  * folder and served on 127.0.0.1 by the test itself.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
+import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-import { buildDemo } from '../../../demo/build.js';
+import { buildDemo, sharedSamples } from '../../../demo/build.js';
 import { startDemoServer, type DemoServer } from '../../../demo/server.js';
+import { WEB_ENTRY } from '../../../demo/web-bundle.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -36,13 +38,40 @@ export interface Site {
   close(): Promise<void>;
 }
 
-/** Builds the demo (with the models made from ../shared) into a temporary folder, plus `images`, and serves it. */
+/**
+ * A page with the library alone, as an app bundles it (esbuild, no custom conditions), and no detector made yet:
+ * `/lib.html`, where `window.ultraface` is the `ultraface/web` module.
+ */
+export const LIB_PAGE = 'lib.html';
+
+async function writeLibPage(dir: string): Promise<void> {
+  await build({
+    entryPoints: { lib: WEB_ENTRY },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outdir: dir,
+    logLevel: 'warning',
+  });
+  await writeFile(
+    join(dir, LIB_PAGE),
+    '<!doctype html><meta charset="utf-8"><title>ultraface/web</title>\n' +
+      '<script type="module">import * as ultraface from \'./lib.js\'; window.ultraface = ultraface;</script>\n',
+  );
+}
+
+/**
+ * Builds the demo (with the models made from ../shared) into a temporary folder, plus `images` and the library
+ * page (`LIB_PAGE`), and serves it with the sample photos of ../shared.
+ */
 export async function serveDemo(images: readonly string[] = []): Promise<Site> {
   const dir = await mkdtemp(join(tmpdir(), 'ultraface-web-'));
   await buildDemo({ outDir: dir });
+  await writeLibPage(dir);
   await mkdir(join(dir, 'images'));
   await Promise.all(images.map((path) => copyFile(path, join(dir, 'images', basename(path)))));
-  const server = await startDemoServer({ root: dir });
+  const server = await startDemoServer({ root: dir, samples: sharedSamples() });
   return {
     dir,
     server,
