@@ -5,6 +5,7 @@ export {
   type FaceDetector,
   type FaceDetectorOptions,
   type DetectBatchOptions,
+  type BatchItemResult,
   type ResizeMode,
   type ImageInput,
 } from './runtime/node/detector.js';
@@ -38,6 +39,6 @@ export {
   type QuantizeSettings,
 } from './quantize/quantize.js';
 export type { CalibrationImage, CalibrationSource } from './quantize/calibration-data.js';
-export type { ScoreAgreement } from './quantize/calibrate.js';
+export type { ScoreAgreement } from './quantize/agreement.js';
 export { CALIBRATION_METHODS, type CalibrationMethod, type ValueRange } from './quantize/ranges.js';
 export { WEIGHT_RANGES, type WeightRange } from './quantize/weights.js';

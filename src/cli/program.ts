@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { INPUT_SIZE_NAMES, isInputSizeName, type InputSizeName } from '../core/presets.js';
-import { UPSTREAM_NAMES, type UpstreamName } from '../model/import/upstream.js';
+import { UPSTREAM_MODEL_NAMES, UPSTREAM_NAMES, type UpstreamName } from '../model/import/upstream.js';
 import { EVAL_PROTOCOLS } from '../eval/protocols.js';
 import { runConvert } from './commands/convert.js';
 import { runConvertWiderface } from './commands/convert-widerface.js';
@@ -11,8 +11,11 @@ import { runEval } from './commands/eval.js';
 import { runTrain } from './commands/train.js';
 import { runDetect } from './commands/detect.js';
 import { runInfo } from './commands/info.js';
+import { runLabel } from './commands/label.js';
 import { runQuantize } from './commands/quantize.js';
+import { runServe } from './commands/serve.js';
 import { CALIBRATION_METHODS } from '../quantize/ranges.js';
+import { IMAGE_FILE_EXTENSIONS } from '../runtime/node/image.js';
 import { BUNDLED_MODEL_NAMES, resolveModelArgument } from '../runtime/node/bundled-models.js';
 import { WEIGHT_RANGES } from '../quantize/weights.js';
 import type { CliIo } from './io.js';
@@ -23,12 +26,26 @@ const number = (value: string): number => {
     throw new InvalidArgumentError(`"${value}" is not a number.`);
   return n;
 };
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const numberList = (value: string): number[] => value.split(',').map(number);
 const integer = (value: string): number => {
   const n = number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
   return n;
 };
+const nonNegativeInteger = (value: string): number => {
+  const n = integer(value);
+  if (n < 0) throw new InvalidArgumentError(`"${value}" is negative.`);
+  return n;
+};
 const integerList = (value: string): number[] => value.split(',').map((v) => integer(v.trim()));
+const inputSizeList = (value: string): InputSizeName[] =>
+  value.split(',').map((v) => {
+    const size = Number(v.trim());
+    if (!isInputSizeName(size))
+      throw new InvalidArgumentError(`"${v}": allowed sizes are ${INPUT_SIZE_NAMES.join(', ')}.`);
+    return size;
+  });
 const inputSizeOption = (): Option =>
   new Option('--input-size <size>', `network input size: ${INPUT_SIZE_NAMES.join(', ')} (width)`).argParser(
     (value): InputSizeName => {
@@ -53,25 +70,44 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     )
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
-    .showHelpAfterError();
+    // A bad option value: its one-line error and where to look, not the whole help (each command names itself
+    // below).
+    .showHelpAfterError('(see ultraface --help)');
 
   program
     .command('detect')
     .description('detect faces in images and folders of images')
-    .argument('<inputs...>', 'image files or folders')
+    .argument('<inputs...>', 'image files, folders (searched recursively), or - for one image on stdin')
     .option(
       '-m, --model <file|name>',
-      `ONNX model, or a bundled one: ${BUNDLED_MODEL_NAMES.join(', ')} (default: rfb-320)`,
+      `ONNX model, a bundled one: ${BUNDLED_MODEL_NAMES.join(', ')} (default: rfb-320), or upstream's ` +
+        `weights: ${UPSTREAM_MODEL_NAMES.join(', ')} (downloaded once into the cache)`,
       resolveModelArgument,
     )
     .addOption(inputSizeOption())
     .option('-t, --threshold <score>', 'keep faces scoring above this', number, 0.7)
     .option('--iou <iou>', 'NMS IoU threshold', number, 0.3)
-    .option('--top-k <n>', 'keep at most n faces per image (0: all)', integer)
+    .option('--top-k <n>', 'keep at most n faces per image (0: all)', nonNegativeInteger)
     .option('--candidate-size <n>', 'NMS candidates per image', integer)
     .option('--threads <n>', 'onnxruntime threads', integer)
-    .option('-o, --out <dir>', 'write annotated images (boxes and scores) to this folder')
-    .option('--json', 'print one JSON line per image')
+    .option(
+      '-o, --out <dir>',
+      'write annotated copies (boxes and scores) to this folder; never over an input (refused)',
+    )
+    .option('--json', 'print one JSON line per image: {file, faces} or {file, error: {code, message}}')
+    .addHelpText(
+      'after',
+      `
+Each image is reported in its place (stdout; errors on stderr), then a summary
+(stderr). A failing image does not stop the others: the exit status is 1 when
+any image failed, or when no image was found at all.
+Inputs: - reads one image from stdin (cat x.jpg | ultraface detect -); FIFOs
+and /dev/stdin are read as files. Folders are searched for
+${[...IMAGE_FILE_EXTENSIONS].join(' ')} files; symbolic links to files are followed.
+--out: a folder argument's sub-folders are mirrored; clashing names get -2, -3
+before the extension; GIF, TIFF, AVIF and stdin images are written as PNG. A
+copy that would land on an input image is refused before anything runs.`,
+    )
     .action(async (inputs: string[], options: Parameters<typeof runDetect>[1]) => {
       setExitCode(await runDetect(inputs, options, io));
     });
@@ -100,7 +136,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
   convertCommand('export', 'export an ultraface model, weights file or training checkpoint as ONNX')
     .argument(
       '<model>',
-      'an ultraface .onnx, a .pth weights file, a training checkpoint (last.ckpt, best.ckpt), or a bundled model',
+      'an ultraface .onnx, a .pth weights file, a training checkpoint (last.ckpt, best.ckpt), a bundled model, ' +
+        `or upstream's weights (${UPSTREAM_MODEL_NAMES.join(', ')})`,
       resolveModelArgument,
     )
     .action(async (file: string, options: Parameters<typeof runConvert>[1]) => {
@@ -111,11 +148,30 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
 
   program
     .command('train')
-    .description('train a detector on a Pascal-VOC folder (upstream recipe by default)')
-    .requiredOption('--dataset <root>', 'training VOC folder')
-    .option('--split <name>', 'training split', 'trainval')
+    .description('train a detector on Pascal-VOC and WIDER FACE folders (upstream recipe by default)')
+    .requiredOption(
+      '--dataset <[voc:|wider:]root[:weight]>',
+      'training data, repeatable: a VOC folder or a WIDER FACE train root (WIDER_train/images, ' +
+        'wider_face_split/); weight = copies per epoch (e.g. wider:data/widerface-train-1k:2)',
+      collect,
+      [],
+    )
+    .option('--split <name>', 'training split of VOC datasets', 'trainval')
     .option('--val-dataset <root>', 'validation VOC folder (validation loss and AP50)')
     .option('--val-split <name>', 'validation split', 'test')
+    .option('--val-wider <root>', 'WIDER val root: easy/medium/hard AP at each validation')
+    .option(
+      '--teacher <weights>',
+      'distil from this model (.pth, .onnx, upstream:NAME; same priors at the training input size): its outputs on each batch ' +
+        'become extra targets; never its weights',
+    )
+    .option('--distill <cls,reg>', 'distillation loss weights (KL on classes, box term)', numberList, [1, 1])
+    .option(
+      '--teacher-ignore <p>',
+      'background priors the teacher scores ≥ p as a face are ignored, not mined as negatives (1: off)',
+      number,
+      0.5,
+    )
     .addOption(new Option('--net <name>', 'network').choices(['RFB', 'slim']).default('RFB'))
     .addOption(inputSizeOption().default(320))
     .option('--epochs <n>', 'epochs', integer, 200)
@@ -140,7 +196,10 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .addOption(
       new Option('--freeze <part>', 'do not train these layers').choices(['base_net', 'base_net+extras']),
     )
-    .option('--init <weights>', 'start from these weights (.onnx or .pth) instead of a fresh initialisation')
+    .option(
+      '--init <weights>',
+      'start from these weights (.onnx, .pth, a bundled name or upstream:NAME) instead of a fresh initialisation',
+    )
     .option('--seed <n>', 'random seed', integer, 0)
     .option('--validate-every <n>', 'validate every n epochs (and after the last)', integer, 5)
     .option('--checkpoint-every <steps>', 'also save last.ckpt every this many steps', integer, 100)
@@ -153,7 +212,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     )
     .option('--max-steps <n>', 'stop (resumably) once the run has taken this many steps', integer)
     .requiredOption('-o, --out <dir>', 'run folder: checkpoints, history, loss-curve.svg, model.onnx')
-    .option('--resume', 'continue from <out>/last.ckpt')
+    .option('--resume', 'continue from <out>/last.ckpt (an error when there is none)')
+    .option('--overwrite', 'replace the run in <out> (without it a folder holding a run is refused)')
     .action(async (options: Parameters<typeof runTrain>[0]) => {
       setExitCode(await runTrain(options, io));
     });
@@ -163,7 +223,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .description('measure accuracy: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50')
     .option(
       '-m, --model <file|name>',
-      `the model to evaluate (.onnx, weights ultraface import reads, or ${BUNDLED_MODEL_NAMES.join(', ')})`,
+      `the model to evaluate (.onnx, weights ultraface import reads, ${BUNDLED_MODEL_NAMES.join(', ')}, ` +
+        `or upstream's: ${UPSTREAM_MODEL_NAMES.join(', ')}; default: rfb-320)`,
       resolveModelArgument,
     )
     .option('--wider <root>', 'WIDER root: WIDER_val/images and eval_tools/ground_truth/*.mat')
@@ -184,6 +245,32 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     });
 
   program
+    .command('label')
+    .description(
+      "complete a dataset's face boxes with teacher models: a new VOC folder with every human box, plus the " +
+        "teachers' confident faces as faces and their uncertain ones as ignore regions",
+    )
+    .requiredOption('--dataset <[voc:|wider:]root>', 'the dataset: a VOC folder or a WIDER FACE train root')
+    .option('--split <name>', 'VOC split to read (and the split written)', 'trainval')
+    .requiredOption(
+      '--teacher <model>',
+      'a teacher (any model ultraface loads: .onnx, .pth, a bundled name); repeatable',
+      collect,
+      [],
+    )
+    .option('--sizes <list>', 'input sizes each teacher runs at, e.g. 640,1280', inputSizeList, [640])
+    .option('--no-flip', 'do not also run each teacher on the mirrored image')
+    .option('--high <score>', 'fused score from which a teacher face is added as a face', number, 0.7)
+    .option('--low <score>', 'fused score from which it is added as an ignore region', number, 0.3)
+    .option('--fuse-iou <iou>', 'IoU above which boxes of different runs are one face', number, 0.55)
+    .option('--threads <n>', 'onnxruntime threads', integer)
+    .requiredOption('-o, --out <dir>', 'the VOC folder to write (built in <dir>.partial; a rerun resumes)')
+    .option('--overwrite', 'replace an existing <dir>')
+    .action(async (options: Parameters<typeof runLabel>[0]) => {
+      setExitCode(await runLabel(options, io));
+    });
+
+  program
     .command('convert-widerface')
     .description('convert WIDER FACE (images + split txt or label.txt) to a Pascal-VOC folder for training')
     .requiredOption('--images <dir>', 'folder of <event>/<name>.jpg, e.g. WIDER_train/images')
@@ -201,7 +288,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .description('quantize a model to int8 (QDQ ONNX, ~310 KB for RFB-320), calibrated on images')
     .argument(
       '<model>',
-      'an ultraface .onnx (fp32), weights ultraface import reads, or a bundled model (rfb-320, …)',
+      'an ultraface .onnx (fp32), weights ultraface import reads, a bundled model (rfb-320, …), or upstream:rfb-320, …',
       resolveModelArgument,
     )
     .requiredOption('--calibration <path>', 'a folder of images, a Pascal-VOC root, or a VOC split file')
@@ -241,7 +328,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .description('describe a model: network, input size, priors, parameters, FLOPs')
     .argument(
       '<model>',
-      `an .onnx or .pth file, or a bundled model (${BUNDLED_MODEL_NAMES.join(', ')})`,
+      `an .onnx or .pth file, a bundled model (${BUNDLED_MODEL_NAMES.join(', ')}), or upstream's ` +
+        `(${UPSTREAM_MODEL_NAMES.join(', ')})`,
       resolveModelArgument,
     )
     .option('--json', 'print JSON')
@@ -249,5 +337,28 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
       setExitCode(await runInfo(file, options, io));
     });
 
+  program
+    .command('serve')
+    .description('HTTP face-detection service: POST /v1/detect, /healthz, /readyz, /metrics, /openapi.json')
+    .option('-p, --port <n>', 'TCP port (0: any free one)', integer, 8080)
+    .option('--host <address>', 'interface to listen on (0.0.0.0: all)', '127.0.0.1')
+    .option(
+      '-m, --model <file|name>',
+      `ONNX model or a bundled one: ${BUNDLED_MODEL_NAMES.join(', ')} (default: rfb-320)`,
+    )
+    .option('--max-body <size>', 'largest request body, e.g. 20mb, 512kb', '20mb')
+    .option('--max-pixels <n>', 'refuse images with more pixels (read from the header)', integer, 50_000_000)
+    .option('--concurrency <n>', 'images decoded at once (default: CPUs, at least 2)', integer)
+    .option('--max-batch <n>', 'most images per inference call (1: no batching)', integer, 16)
+    .option('--batch-window-ms <ms>', 'how long an image waits for others to share its call', number, 2)
+    .option('--max-queue <n>', 'requests admitted at once; more get 503 + Retry-After', integer, 256)
+    .option('--timeout-ms <ms>', 'answer 504 when a request takes longer', integer, 10_000)
+    .option('--threads <n>', 'onnxruntime threads', integer)
+    .action(async (options: Parameters<typeof runServe>[0]) => {
+      setExitCode(await runServe(options, io));
+    });
+
+  for (const command of program.commands)
+    command.showHelpAfterError(`(see ultraface ${command.name()} --help)`);
   return program;
 }

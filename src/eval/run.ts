@@ -10,8 +10,10 @@ import { readWiderGroundTruth } from '../data/wider-mat.js';
 import { readWiderSplitTxt, WIDER_ATTRIBUTES } from '../data/wider-txt.js';
 import type { WiderGroundTruth } from '../data/wider-types.js';
 import { convertWeightsToOnnx } from '../model/convert.js';
+import { sniffWeightsFormat } from '../model/import/weights-file.js';
+import { decodeOnnx, isQuantizedOnnx } from '../model/onnx/reader.js';
 import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
-import { readModelBytes } from '../runtime/node/session.js';
+import { readModelSource } from '../runtime/node/session.js';
 import {
   formatPredictionFile,
   parsePredictionFile,
@@ -42,15 +44,30 @@ export interface EvalTiming {
  */
 async function protocolDetector(options: EvalRunOptions): Promise<FaceDetector> {
   const protocol = options.protocol ?? 'ulfd';
-  const { bytes } = await readModelBytes(options.model);
+  const { bytes, source } = await readModelSource(options.model);
+  if (needsDynamicModel(protocol) && isQuantized(bytes, source)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `Expected a model that can run at any input size for protocol ${protocol} (it resizes each image to its ` +
+        `own aspect ratio) but ${source} is an int8 model, fixed at the input size it was quantized at; ` +
+        `evaluate it with protocol ulfd, or its fp32 original (rfb-320 for rfb-320-int8) with ${protocol}`,
+    );
+  }
   const model = needsDynamicModel(protocol)
-    ? convertWeightsToOnnx(bytes, { postprocess: false, dynamicInputSize: true }).onnx
+    ? convertWeightsToOnnx(bytes, { postprocess: false, dynamicInputSize: true }, source).onnx
     : bytes;
   return createFaceDetector({
     model,
     ...PROTOCOL_SPECS[protocol].detector,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
+}
+
+/** Whether model bytes are an int8 (quantized) ONNX model. */
+function isQuantized(bytes: Uint8Array, source: string): boolean {
+  return (
+    bytes.length > 0 && sniffWeightsFormat(bytes) === 'onnx' && isQuantizedOnnx(decodeOnnx(bytes, source))
+  );
 }
 
 async function timed<T>(work: () => Promise<T>, images: number): Promise<{ value: T; timing: EvalTiming }> {

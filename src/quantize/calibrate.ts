@@ -10,6 +10,8 @@ import { toInputTensor, type RgbImage } from '../core/image.js';
 import { mapConcurrent } from '../data/dataset-io.js';
 import type { OnnxModel } from '../model/onnx/reader.js';
 import { preprocess } from '../runtime/node/image.js';
+import { disableOrtTelemetry } from '../runtime/node/telemetry.js';
+import type { ScoreAgreement } from './agreement.js';
 import type { CalibrationImage } from './calibration-data.js';
 import { exposeActivations } from './qdq.js';
 import { emptyStats, updateHistogram, updateMinMax, type TensorStats } from './ranges.js';
@@ -70,6 +72,7 @@ export async function collectStats(
   options: CollectOptions,
 ): Promise<void> {
   const exposed = tensors.filter((t) => t !== inputName);
+  disableOrtTelemetry();
   const session = await ort.InferenceSession.create(exposeActivations(model, exposed), {
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -100,15 +103,6 @@ export async function collectStats(
   }
 }
 
-/** Agreement of two detectors' face scores on the same images. */
-export interface ScoreAgreement {
-  readonly images: number;
-  /** Mean |Δ face score| over the priors where either model scores at least 0.1 (those that can matter). */
-  readonly meanScoreError: number;
-  /** Largest |Δ face score| over all priors. */
-  readonly maxScoreError: number;
-}
-
 /**
  * Runs the fp32 and the int8 model (as the runtime loads them) over the same images and compares their face
  * scores (every class but background of `scores` [N, P, C]). Both models take `input` [N, 3, H, W].
@@ -126,6 +120,7 @@ export async function compareScores(
   };
   let reference: ort.InferenceSession | undefined;
   let quantized: ort.InferenceSession | undefined;
+  disableOrtTelemetry();
   try {
     reference = await ort.InferenceSession.create(fp32, options);
     try {

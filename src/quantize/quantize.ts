@@ -10,7 +10,8 @@
  * 4. The int8 model is loaded once by onnxruntime and its scores compared with the fp32 graph's on a few
  *    calibration images (`report.agreement`).
  */
-import { readModelBytes } from '../runtime/node/session.js';
+import { pinnedUpstreamWeights } from '../runtime/node/model-file.js';
+import { readModelSource } from '../runtime/node/session.js';
 
 import { checkOptionsObject, resolveInputSize } from '../core/detect-options.js';
 import { UltrafaceError } from '../core/errors.js';
@@ -21,7 +22,8 @@ import { sniffWeightsFormat } from '../model/import/weights-file.js';
 import { MODEL_METADATA_KEY, type ModelMetadata } from '../model/onnx/metadata.js';
 import { onnx } from '../model/onnx/proto.js';
 import { decodeOnnx, inspectOnnx, type OnnxModel } from '../model/onnx/reader.js';
-import { collectStats, compareScores, loadCalibrationImages, type ScoreAgreement } from './calibrate.js';
+import type { ScoreAgreement } from './agreement.js';
+import { collectStats, compareScores, loadCalibrationImages } from './calibrate.js';
 import { selectCalibrationImages, type CalibrationSource } from './calibration-data.js';
 import { compactNames } from './compact.js';
 import { equalizeActivations } from './equalize.js';
@@ -232,11 +234,16 @@ function setMetadata(model: OnnxModel, source: string, settings: QuantizeSetting
 export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeResult> {
   const resolved = resolveOptions(options);
   const { count, inputSize, threads, ...chosen } = resolved;
-  const { bytes, source } = await readModelBytes(options.model);
+  const { bytes, source } = await readModelSource(options.model);
   const metadata = sourceMetadata(bytes, source);
+  const pinned = pinnedUpstreamWeights(bytes); // upstream's 640 weights quantize at 640x480, as they import
   const fp32 = convertWeightsToOnnx(
     bytes,
-    { postprocess: false, ...(inputSize === undefined ? {} : { inputSize }) },
+    {
+      postprocess: false,
+      ...(inputSize === undefined ? {} : { inputSize }),
+      ...(pinned === undefined ? {} : { trainedSize: pinned.inputSize }),
+    },
     source,
   ).onnx;
   const fp32Model = decodeOnnx(fp32, source);

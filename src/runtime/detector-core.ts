@@ -13,12 +13,12 @@ import {
   type PostprocessOptions,
   type ResolvedPostprocessOptions,
 } from '../core/detect-options.js';
-import { UltrafaceError } from '../core/errors.js';
+import { isUltrafaceError, UltrafaceError } from '../core/errors.js';
 import { toInputTensor, type RgbImage } from '../core/image.js';
 import { facesFromOutputs, type Detection } from '../core/postprocess.js';
 import { networkSize, type InputSizeName, type NetworkSize } from '../core/presets.js';
 import { generatePriors } from '../core/priors.js';
-import { integerInRange, invalidOption } from '../core/validate.js';
+import { describe, integerInRange, invalidOption } from '../core/validate.js';
 import type { ResolvedModel } from './model-info.js';
 
 /**
@@ -57,7 +57,22 @@ export interface ResolvedDetectorOptions {
 export interface DetectBatchOptions {
   /** Called as images finish, with (images done, images in all). */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Settle each image on its own: resolve to one {@link BatchItemResult} per image, in input order, instead of
+   * rejecting the whole call when an image cannot be loaded (missing file, not an image, over `maxPixels`, …).
+   * Default false.
+   */
+  readonly settle?: boolean;
 }
+
+/**
+ * One image's outcome under `detectBatch(images, { settle: true })`: its faces, or the `UltrafaceError` that kept
+ * it from being loaded. (Other failures, such as the inference session failing or a disposed detector, still
+ * reject the call.)
+ */
+export type BatchItemResult =
+  | { readonly faces: Detection[]; readonly error?: undefined }
+  | { readonly faces?: undefined; readonly error: UltrafaceError };
 
 /** Milliseconds spent in each stage of one `detect` call. */
 export interface StageTimings {
@@ -69,7 +84,8 @@ export interface StageTimings {
   readonly postprocessMs: number;
 }
 
-export interface DetectOptions {
+/** Options of one `detect` call: its timings, and post-processing options that override the detector's for it. */
+export interface DetectOptions extends PostprocessOptions {
   /** Receives the stage timings of this call. */
   readonly onTimings?: (timings: StageTimings) => void;
 }
@@ -108,8 +124,34 @@ export interface FaceDetectorBase<Image> {
   /** The model's input size and box format, as resolved at load. */
   readonly model: ResolvedModel;
   detect(image: Image, options?: DetectOptions): Promise<Detection[]>;
-  /** Detects in many images; loading overlaps inference and batches share one run when the model allows. */
-  detectBatch(images: readonly Image[], options?: DetectBatchOptions): Promise<Detection[][]>;
+  /**
+   * Detects in many images; loading overlaps inference and batches share one run when the model allows. Faces
+   * per image, in input order; rejects with the error of the first image (in input order) that cannot be loaded.
+   * With `{ settle: true }`: one `{ faces }` or `{ error }` per image instead, so one bad image loses nothing else.
+   */
+  detectBatch(
+    images: readonly Image[],
+    options: DetectBatchOptions & { readonly settle: true },
+  ): Promise<BatchItemResult[]>;
+  detectBatch(
+    images: readonly Image[],
+    options?: DetectBatchOptions & { readonly settle?: false },
+  ): Promise<Detection[][]>;
+  detectBatch(
+    images: readonly Image[],
+    options?: DetectBatchOptions,
+  ): Promise<Detection[][] | BatchItemResult[]>;
+  /**
+   * Detects in images the caller already brought to network size (all of one size), in one inference call when
+   * the model has a dynamic batch: e.g. a server that decodes requests itself and batches them together.
+   * `post[n]` overrides the detector's post-processing options for image n.
+   * @throws UltrafaceError E_INVALID_INPUT (no images, mixed sizes, a size a fixed-size model cannot take),
+   *   E_INVALID_OPTION (bad post-processing options)
+   */
+  detectPreprocessed(
+    items: readonly Preprocessed[],
+    post?: readonly (PostprocessOptions | undefined)[],
+  ): Promise<Detection[][]>;
   /** Releases the inference session. The detector cannot be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -213,14 +255,15 @@ export function detectionsFromOutputs(
   items: readonly { readonly width: number; readonly height: number }[],
   numClasses: number,
   priors: Float32Array | undefined,
-  post: ResolvedPostprocessOptions,
+  post: ResolvedPostprocessOptions | readonly ResolvedPostprocessOptions[],
 ): Detection[][] {
   const count = boxes.length / 4 / items.length;
   return items.map((item, n) => {
     const imageScores = scores.subarray(n * count * numClasses, (n + 1) * count * numClasses);
     let imageBoxes = boxes.subarray(n * count * 4, (n + 1) * count * 4);
     if (priors) imageBoxes = decodeBoxes(imageBoxes, priors);
-    return facesFromOutputs(imageScores, imageBoxes, numClasses, item.width, item.height, post);
+    const imagePost = 'scoreThreshold' in post ? post : post[n];
+    return facesFromOutputs(imageScores, imageBoxes, numClasses, item.width, item.height, imagePost);
   });
 }
 
@@ -250,6 +293,7 @@ export function createDetectorCore<Image>(settings: {
   async function infer(
     images: readonly Preprocessed[],
     timings?: { inference: number; postprocess: number },
+    post: ResolvedPostprocessOptions | readonly ResolvedPostprocessOptions[] = options.post,
   ): Promise<Detection[][]> {
     const start = now();
     const { width, height } = images[0].image;
@@ -262,7 +306,7 @@ export function createDetectorCore<Image>(settings: {
     const priors = model.boxes === 'raw' ? priorsFor(networkSize(width, height)) : undefined;
     const result = await backend.run(input, [images.length, 3, height, width], (scores, boxes) => {
       ran = now();
-      return detectionsFromOutputs(scores, boxes, images, model.numClasses, priors, options.post);
+      return detectionsFromOutputs(scores, boxes, images, model.numClasses, priors, post);
     });
     if (timings) {
       timings.inference = ran - start;
@@ -271,16 +315,64 @@ export function createDetectorCore<Image>(settings: {
     return result;
   }
 
+  async function detectBatch(
+    images: readonly Image[],
+    batchOptions: DetectBatchOptions = {},
+  ): Promise<Detection[][] | BatchItemResult[]> {
+    checkLive();
+    if (!Array.isArray(images)) throw invalidOption('images', 'an array of images', images);
+    const settle: unknown = batchOptions.settle ?? false;
+    if (typeof settle !== 'boolean') throw invalidOption('settle', 'a boolean', settle);
+    // Images of different network sizes cannot share a batch: batch only under 'stretch'.
+    const chunk = model.dynamicBatch && options.resize === 'stretch' ? options.batchSize : 1;
+    // allSettled: every image's outcome is kept, whichever fails first in time.
+    const loadChunk = (start: number): Promise<PromiseSettledResult<Preprocessed>[]> =>
+      Promise.allSettled(images.slice(start, start + chunk).map(async (image: Image) => load(image)));
+    const results: BatchItemResult[] = [];
+    // Load the next chunk (decoding works on other threads in Node) while the current one runs.
+    let next = loadChunk(0);
+    for (let start = 0; start < images.length; start += chunk) {
+      const settled = await next;
+      next = loadChunk(start + chunk);
+      checkLive();
+      for (const item of settled) {
+        // Without settle, the first image that failed (in input order) rejects the call; with it, only what no
+        // image can cause (a bug, not an UltrafaceError) does.
+        if (item.status === 'rejected' && (!settle || !isUltrafaceError(item.reason))) throw item.reason;
+      }
+      const loaded = settled.flatMap((item) => (item.status === 'fulfilled' ? [item.value] : []));
+      const faces = loaded.length > 0 ? await infer(loaded) : [];
+      let n = 0;
+      for (const item of settled) {
+        results.push(
+          item.status === 'fulfilled' ? { faces: faces[n++] } : { error: item.reason as UltrafaceError },
+        );
+      }
+      batchOptions.onProgress?.(results.length, images.length);
+    }
+    return settle ? results : results.map((result) => result.faces!);
+  }
+
   return {
     model,
     async detect(image, detectOptions = {}) {
       checkLive();
+      // A call's own thresholds (validated here, before any work), else the detector's.
+      const overrides = Object.fromEntries(
+        POSTPROCESS_OPTION_KEYS.flatMap((key) =>
+          detectOptions[key] === undefined ? [] : [[key, detectOptions[key]]],
+        ),
+      );
+      const post =
+        Object.keys(overrides).length === 0
+          ? options.post
+          : resolvePostprocessOptions({ ...options.post, ...overrides });
       const start = now();
       const loaded = await load(image);
       checkLive();
       const preprocessMs = now() - start;
       const timings = { inference: 0, postprocess: 0 };
-      const [faces] = await infer([loaded], timings);
+      const [faces] = await infer([loaded], timings, post);
       detectOptions.onTimings?.({
         preprocessMs,
         inferenceMs: timings.inference,
@@ -288,21 +380,37 @@ export function createDetectorCore<Image>(settings: {
       });
       return faces;
     },
-    async detectBatch(images, batchOptions = {}) {
+    detectBatch: detectBatch as FaceDetectorBase<Image>['detectBatch'],
+    async detectPreprocessed(items, post) {
       checkLive();
-      if (!Array.isArray(images)) throw invalidOption('images', 'an array of images', images);
-      // Images of different network sizes cannot share a batch: batch only under 'stretch'.
-      const chunk = model.dynamicBatch && options.resize === 'stretch' ? options.batchSize : 1;
+      const list: unknown = items; // checked as unknown: Array.isArray would widen items to any[]
+      if (!Array.isArray(list) || items.length === 0) {
+        throw new UltrafaceError(
+          'E_INVALID_INPUT',
+          `Expected a non-empty array of preprocessed images but received ${describe(items)}`,
+        );
+      }
+      const { width, height } = items[0].image;
+      const wrong = items.find((item) => item.image.width !== width || item.image.height !== height);
+      const size = model.dynamicSize ? undefined : model.inputSize;
+      if (wrong || (size && (size.width !== width || size.height !== height))) {
+        const { width: w, height: h } = (wrong ?? items[0]).image;
+        throw new UltrafaceError(
+          'E_INVALID_INPUT',
+          `Expected preprocessed images all of ${size ? `the model's size ${size.width}x${size.height}` : `one size (${width}x${height})`} but received one of ${w}x${h}`,
+        );
+      }
+      const posts = items.map((_, n) => {
+        const override = post?.[n];
+        return override === undefined
+          ? options.post
+          : resolvePostprocessOptions({ ...options.post, ...override });
+      });
+      const chunk = model.dynamicBatch ? items.length : 1;
       const results: Detection[][] = [];
-      // Load the next chunk (decoding works on other threads in Node) while the current one runs.
-      let next = Promise.all(images.slice(0, chunk).map(load));
-      for (let start = 0; start < images.length; start += chunk) {
-        const loaded = await next;
-        next = Promise.all(images.slice(start + chunk, start + 2 * chunk).map(load));
-        next.catch(() => undefined); // handled when awaited next iteration; avoids an unhandled rejection meanwhile
-        checkLive();
-        results.push(...(await infer(loaded)));
-        batchOptions.onProgress?.(results.length, images.length);
+      for (let start = 0; start < items.length; start += chunk) {
+        const end = start + chunk;
+        results.push(...(await infer(items.slice(start, end), undefined, posts.slice(start, end))));
       }
       return results;
     },

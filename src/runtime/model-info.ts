@@ -6,7 +6,7 @@ import {
   type InputSizeName,
   type NetVersion,
 } from '../core/presets.js';
-import type { OnnxModelInfo } from '../model/onnx/reader.js';
+import type { OnnxModelInfo } from '../model/onnx/info.js';
 import { prepareOnnx } from './onnx-scan.js';
 
 /** What the runtime needs to know about a loaded model, resolved once at load. */

@@ -6,7 +6,7 @@
  */
 import { UltrafaceError } from '../core/errors.js';
 import { MODEL_METADATA_KEY, type ModelMetadata } from '../model/onnx/metadata.js';
-import type { Dim, OnnxModelInfo } from '../model/onnx/reader.js';
+import type { Dim, OnnxModelInfo } from '../model/onnx/info.js';
 
 // ModelProto
 const MODEL_GRAPH = 7;

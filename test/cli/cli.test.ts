@@ -117,6 +117,41 @@ describe('ultraface CLI', () => {
     assert.equal(expected, 'cd24abce45da5dbc7cfd8167cd3d5f955382dfc9d9ae9459f0026abd3c2e38a4');
   });
 
+  it('takes upstream weights by name: downloaded once into $ULTRAFACE_CACHE_DIR, then offline', async () => {
+    const saved = { cache: process.env.ULTRAFACE_CACHE_DIR, url: process.env.ULTRAFACE_UPSTREAM_URL };
+    const cache = join(dir, 'cache');
+    process.env.ULTRAFACE_CACHE_DIR = cache;
+    process.env.ULTRAFACE_UPSTREAM_URL = baseUrl;
+    try {
+      const detected = await runCli(['detect', '-m', 'upstream:slim-320', imagePath('2.jpg'), '--json']);
+      assert.equal(detected.code, 0, detected.stderr);
+      assert.match(detected.stderr, /Downloading version-slim-320\.pth/);
+      const line = JSON.parse(detected.stdout) as { faces: unknown[] };
+      assert.ok(line.faces.length > 0);
+      assert.equal(line.faces.length, referenceImages['2.jpg'].onnx_slim_320_detections.length);
+      assert.ok(existsSync(join(cache, 'upstream', 'version-slim-320.pth')));
+
+      // A mirror that is gone: the cache answers.
+      process.env.ULTRAFACE_UPSTREAM_URL = 'http://127.0.0.1:9/';
+      const info = await runCli(['info', '--json', 'upstream:SLIM-320']);
+      assert.equal(info.code, 0, info.stderr);
+      assert.doesNotMatch(info.stderr, /Downloading/);
+      const report = JSON.parse(info.stdout) as { net: string; inputSize: { width: number; height: number } };
+      assert.deepEqual([report.net, report.inputSize], ['slim', { width: 320, height: 240 }]);
+      const exported = join(dir, 'upstream-slim-raw.onnx');
+      const exportRun = await runCli(['export', 'upstream:slim-320', '--raw', '--out', exported]);
+      assert.equal(exportRun.code, 0, exportRun.stderr);
+      assert.match(exportRun.stderr, /slim at 320 input, raw box regression/);
+      const unknown = await runCli(['detect', '-m', 'upstream:rfb-1280', imagePath('2.jpg')]);
+      assert.match(unknown.stderr, /E_INVALID_OPTION: Expected one of upstream:rfb-320/);
+    } finally {
+      if (saved.cache === undefined) delete process.env.ULTRAFACE_CACHE_DIR;
+      else process.env.ULTRAFACE_CACHE_DIR = saved.cache;
+      if (saved.url === undefined) delete process.env.ULTRAFACE_UPSTREAM_URL;
+      else process.env.ULTRAFACE_UPSTREAM_URL = saved.url;
+    }
+  });
+
   it('export changes input size and variant', async () => {
     const source = join(dir, 'rfb.onnx');
     await runCli(['import', pth('RFB-320'), '--out', source]);
@@ -147,10 +182,15 @@ describe('ultraface CLI', () => {
     const noModel = await runCli(['detect', imagePath('5.jpg')]);
     assert.equal(noModel.code, 0, noModel.stderr);
     assert.match(noModel.stdout, /5\.jpg: \d+ faces?\n$/);
-    assert.match(noModel.stderr, /\d+ faces? in 1 images/);
+    assert.match(noModel.stderr, /\d+ faces? in 1 images?/);
     const badThreshold = await runCli(['detect', imagePath('1.jpg'), '--threshold', 'high']);
-    assert.notEqual(badThreshold.code, 0);
-    assert.match(badThreshold.stderr, /"high" is not a number/);
+    assert.equal(badThreshold.code, 1);
+    assert.equal(
+      badThreshold.stderr,
+      `error: option '-t, --threshold <score>' argument 'high' is invalid. "high" is not a number.\n` +
+        '(see ultraface detect --help)\n',
+    );
+    assert.equal(badThreshold.stdout, '');
     const badSize = await runCli([
       'import',
       pth('RFB-320'),
@@ -159,8 +199,20 @@ describe('ultraface CLI', () => {
       '--input-size',
       '300',
     ]);
-    assert.notEqual(badSize.code, 0);
-    const missingFile = await runCli(['detect', join(dir, 'nope.jpg'), '-m', join(dir, 'rfb.onnx')]);
-    assert.match(missingFile.stderr, /E_FILE_NOT_FOUND/);
+    assert.equal(badSize.code, 1);
+    assert.equal(
+      badSize.stderr,
+      "error: option '--input-size <size>' argument '300' is invalid. Allowed choices are 128, 160, 320, 480, " +
+        '640, 1280.\n(see ultraface import --help)\n',
+    );
+    assert.ok(!existsSync(join(dir, 'x.onnx')));
+    const nope = join(dir, 'nope.jpg');
+    const missingFile = await runCli(['detect', nope]);
+    assert.equal(missingFile.code, 1);
+    assert.equal(missingFile.stdout, '');
+    assert.equal(
+      missingFile.stderr,
+      `${nope}: E_FILE_NOT_FOUND: No such file or directory: ${nope}\n0 faces in 0 images; 1 image failed\n`,
+    );
   });
 });

@@ -1,19 +1,26 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 
 import { UltrafaceError } from '../../core/errors.js';
 import { isInputSizeName, NET_VERSIONS, type InputSizeName, type NetVersion } from '../../core/presets.js';
 import { describe } from '../../core/validate.js';
 import { convertWeightsToOnnx, type StateDictSource } from '../../model/convert.js';
-import { downloadUpstreamWeights, UPSTREAM_WEIGHTS, type UpstreamName } from '../../model/import/upstream.js';
+import {
+  downloadUpstreamWeights,
+  parseUpstreamModelName,
+  UPSTREAM_WEIGHTS,
+  type UpstreamName,
+} from '../../model/import/upstream.js';
+import { resolveModelSource } from '../../runtime/node/bundled-models.js';
 import { writeFileAtomic } from '../../runtime/node/files.js';
+import { pinnedUpstreamWeights, readModelFile } from '../../runtime/node/model-file.js';
+import { upstreamWeightsPath, type UpstreamCacheOptions } from '../../runtime/node/upstream-cache.js';
 import { decodeCheckpoint } from '../../train/checkpoint.js';
 import type { CliIo } from '../io.js';
 
 export interface ConvertCommandOptions {
   readonly out: string;
   readonly upstream?: UpstreamName;
-  /** Mirror of upstream's `models/pretrained/` folder (default: upstream's GitHub repository). */
+  /** Mirror of upstream's `models/pretrained/` folder (default: `$ULTRAFACE_UPSTREAM_URL`, else GitHub). */
   readonly upstreamUrl?: string;
   readonly inputSize?: InputSizeName;
   /** Leave box decoding out of the graph (`boxes` = raw regression). */
@@ -24,13 +31,28 @@ export interface ConvertCommandOptions {
   readonly foldBn?: boolean;
 }
 
-async function readSource(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (cause) {
-    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read ${file}`, { cause });
-  }
+/** Cache options that tell the user on stderr when upstream's weights are being downloaded. */
+export function upstreamCacheNotices(io: CliIo): UpstreamCacheOptions {
+  return {
+    onDownload: ({ weights, url, path, reason }) => {
+      const why = reason === 'corrupt' ? 'the cached copy failed its SHA-256 check; ' : '';
+      io.stderr.write(
+        `Downloading ${weights.file} (${Math.round(weights.bytes / 1024)} KiB, MIT licence) from ${url}: ${why}` +
+          `cached in ${path}\n`,
+      );
+    },
+  };
 }
+
+/**
+ * A `--model` value as a file the commands read: upstream's weights by name (`upstream:rfb-320`) become a cached
+ * ONNX detector, a bundled name its file, a path stays a path.
+ */
+export const resolveModelOption = (value: string, io: CliIo): Promise<string> =>
+  resolveModelSource(value, upstreamCacheNotices(io));
+
+/** A weights file's bytes (E_FILE_NOT_FOUND, or E_INVALID_OPTION for a folder; see `readModelFile`). */
+const readSource = (file: string): Promise<Uint8Array> => readModelFile(file);
 
 /** Checkpoint tensors that are not weights: the SGD momentum buffers (src/train/trainer.ts `VELOCITY_PREFIX`). */
 const MOMENTUM_PREFIX = 'momentum:';
@@ -85,9 +107,10 @@ function readCheckpoint(
 }
 
 /**
- * `ultraface import` / `ultraface export`: weights (`.pth`, an ONNX file, a training checkpoint `.ckpt`, or
- * `--upstream NAME`, downloaded and checked against its pinned SHA-256) → an ultraface ONNX model at the chosen
- * input size and variant. A checkpoint's network and input size come from its training config.
+ * `ultraface import` / `ultraface export`: weights (`.pth`, an ONNX file, a training checkpoint `.ckpt`,
+ * `--upstream NAME`, downloaded and checked against its pinned SHA-256, or `upstream:name`, the same through the
+ * cache) → an ultraface ONNX model at the chosen input size and variant. A checkpoint's network and input size
+ * come from its training config, upstream's from its table.
  */
 export async function runConvert(
   file: string | undefined,
@@ -106,6 +129,8 @@ export async function runConvert(
       'Expected --raw with --dynamic-size: priors depend on the input size',
     );
   }
+  const upstreamFile = file === undefined ? undefined : parseUpstreamModelName(file);
+  const upstreamUrl = options.upstreamUrl ?? (process.env.ULTRAFACE_UPSTREAM_URL || undefined);
   let weights: Uint8Array | StateDictSource;
   let source: string;
   let trainedSize: InputSizeName | undefined;
@@ -113,8 +138,17 @@ export async function runConvert(
     const entry = UPSTREAM_WEIGHTS[options.upstream];
     io.stderr.write(`Downloading ${entry.file} (${Math.round(entry.bytes / 1024)} KiB, MIT licence)...\n`);
     weights = await downloadUpstreamWeights(options.upstream, {
-      ...(options.upstreamUrl === undefined ? {} : { baseUrl: options.upstreamUrl }),
+      ...(upstreamUrl === undefined ? {} : { baseUrl: upstreamUrl }),
     });
+    source = `upstream ${entry.file} (sha256 ${entry.sha256.slice(0, 12)}…)`;
+    trainedSize = entry.inputSize;
+  } else if (upstreamFile !== undefined) {
+    const entry = UPSTREAM_WEIGHTS[upstreamFile];
+    const cache = {
+      ...upstreamCacheNotices(io),
+      ...(upstreamUrl === undefined ? {} : { baseUrl: upstreamUrl }),
+    };
+    weights = await readSource(await upstreamWeightsPath(entry.name, cache));
     source = `upstream ${entry.file} (sha256 ${entry.sha256.slice(0, 12)}…)`;
     trainedSize = entry.inputSize;
   } else {
@@ -127,6 +161,13 @@ export async function runConvert(
     } else {
       weights = bytes;
       source = file!;
+      // A local copy of upstream's own file, recognised by its SHA-256, converts as `--upstream NAME` does: at
+      // the size it was trained at (version-slim-640.pth → 640x480), not at the 320 default.
+      const pinned = pinnedUpstreamWeights(bytes);
+      if (pinned !== undefined) {
+        trainedSize = pinned.inputSize;
+        source = `${file!} (upstream ${pinned.file}, sha256 ${pinned.sha256.slice(0, 12)}…)`;
+      }
     }
   }
   const { onnx, model, inputSize } = convertWeightsToOnnx(

@@ -11,11 +11,14 @@ import {
 } from '../../eval/pr-plot.js';
 import type { EvalProtocol } from '../../eval/protocols.js';
 import { runVocEvaluation, runWiderEvaluation, type EvalTiming } from '../../eval/run.js';
+import { readDefaultModel } from '../../runtime/node/detector.js';
 import { writeFileAtomic } from '../../runtime/node/files.js';
 import type { CliIo } from '../io.js';
 import { progressBar } from '../progress.js';
+import { resolveModelOption } from './convert.js';
 
 export interface EvalCommandOptions {
+  /** A path, a bundled model's name, or upstream's weights by name (`upstream:rfb-320`). */
   readonly model?: string;
   readonly wider?: string;
   readonly voc?: string;
@@ -28,17 +31,26 @@ export interface EvalCommandOptions {
 
 const ap = (value: number | null | undefined): string => (value == null ? 'n/a' : value.toFixed(4));
 
-/** `ultraface eval`: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50 of a model. */
+/**
+ * `ultraface eval`: WIDER FACE easy/medium/hard AP (official protocol) or VOC AP50 of a model (default: the
+ * shipped default model, as for `detect`).
+ */
 export async function runEval(options: EvalCommandOptions, io: CliIo): Promise<number> {
-  if (options.model === undefined) throw new UltrafaceError('E_MODEL_MISSING', 'Expected --model <file>');
   if ((options.wider === undefined) === (options.voc === undefined)) {
     throw new UltrafaceError('E_INVALID_OPTION', 'Expected exactly one of --wider <root> or --voc <root>');
   }
+  // Without --model, the shipped default model, as for `detect` (E_MODEL_MISSING when it is not there).
+  const model =
+    options.model === undefined
+      ? (await readDefaultModel()).source
+      : await resolveModelOption(options.model, io);
   const bar = progressBar(io, 'eval');
   const common = {
-    model: options.model,
+    model,
     protocol: options.protocol,
-    onProgress: bar.update,
+    onProgress: (done: number, total: number) => {
+      bar.update(done, total);
+    },
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   };
   let summary: EvaluationSummary;
@@ -84,7 +96,7 @@ export async function runEval(options: EvalCommandOptions, io: CliIo): Promise<n
       `protocol ${options.protocol}\n`,
   );
   if (options.out !== undefined) {
-    const report = { ...summary, model: options.model, detection: options.protocol, timing };
+    const report = { ...summary, model: options.model ?? model, detection: options.protocol, timing };
     await writeFileAtomic(join(options.out, 'summary.json'), `${JSON.stringify(report, null, 1)}\n`);
     await writeFileAtomic(join(options.out, 'pr-curves.svg'), svg);
     io.stderr.write(`Wrote ${join(options.out, 'summary.json')} and pr-curves.svg\n`);

@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
-import { UltrafaceError } from '../../core/errors.js';
 import { INPUT_SIZES, inputSizeFromDims, type InputSize, type NetVersion } from '../../core/presets.js';
 import { priorCount } from '../../core/priors.js';
 import { complexity } from '../../model/complexity.js';
@@ -10,7 +7,9 @@ import { createModel } from '../../model/model.js';
 import { buildNetwork } from '../../model/network.js';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo } from '../../model/onnx/reader.js';
 import { QUANTIZATION_METADATA_KEY } from '../../quantize/quantize.js';
+import { readModelFile } from '../../runtime/node/model-file.js';
 import type { CliIo } from '../io.js';
+import { resolveModelOption } from './convert.js';
 
 export interface ModelReport {
   readonly file: string;
@@ -52,12 +51,7 @@ function readModelDescription(
 
 /** Reads a model or weights file and describes it (params and FLOPs as SPEC §9.2 counts them). */
 export async function describeModel(file: string): Promise<ModelReport> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (cause) {
-    throw new UltrafaceError('E_FILE_NOT_FOUND', `Cannot read ${file}`, { cause });
-  }
+  const bytes = await readModelFile(file);
   const { format, graph, version, onnx } = readModelDescription(bytes, file);
   const [, , height, width] = onnx?.inputDims ?? [];
   const size: InputSize | undefined =
@@ -83,8 +77,9 @@ export async function describeModel(file: string): Promise<ModelReport> {
 
 const millions = (n: number): string => `${(n / 1e6).toFixed(1)} M`;
 
+/** `ultraface info`: a model file, a bundled model's name, or upstream's by name (its cached ONNX detector). */
 export async function runInfo(file: string, options: { json?: boolean }, io: CliIo): Promise<number> {
-  const r = await describeModel(file);
+  const r = await describeModel(await resolveModelOption(file, io));
   if (options.json) {
     io.stdout.write(`${JSON.stringify(r)}\n`);
     return 0;

@@ -5,6 +5,7 @@ import type { WeightRange } from '../../quantize/weights.js';
 import { writeFileAtomic } from '../../runtime/node/files.js';
 import type { CliIo } from '../io.js';
 import { progressBar } from '../progress.js';
+import { resolveModelOption } from './convert.js';
 
 export interface QuantizeCommandOptions {
   readonly calibration: string;
@@ -28,19 +29,25 @@ export interface QuantizeCommandOptions {
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
-/** `ultraface quantize`: an fp32 model → an int8 QDQ model calibrated on images (quantizeModel). */
+/**
+ * `ultraface quantize`: an fp32 model (a path, a bundled model's name, or `upstream:rfb-320`) → an int8 QDQ model
+ * calibrated on images (quantizeModel).
+ */
 export async function runQuantize(
   model: string,
   options: QuantizeCommandOptions,
   io: CliIo,
 ): Promise<number> {
+  const source = await resolveModelOption(model, io);
   const bar = progressBar(io, 'calibrate');
   let result;
   try {
     result = await quantizeModel({
-      model,
+      model: source,
       calibration: options.calibration,
-      onProgress: bar.update,
+      onProgress: (done: number, total: number) => {
+        bar.update(done, total);
+      },
       ...(options.split === undefined ? {} : { split: options.split }),
       ...(options.images === undefined ? {} : { images: options.images }),
       ...(options.method === undefined ? {} : { method: options.method }),

@@ -1,5 +1,6 @@
 import { UltrafaceError } from '../../core/errors.js';
-import { decodeOnnx, inspectOnnx, readInitializers, type OnnxModelInfo } from '../onnx/reader.js';
+import type { OnnxModelInfo } from '../onnx/info.js';
+import { decodeOnnx, inspectOnnx, isQuantizedOnnx, readInitializers } from '../onnx/reader.js';
 import type { Weights } from '../weights.js';
 import { readPth } from './pth.js';
 
@@ -34,6 +35,24 @@ export function readWeightsFile(bytes: Uint8Array, source = 'weights file'): Imp
   if (format !== 'onnx') return { format, weights: readPth(bytes) };
 
   const model = decodeOnnx(bytes, source);
+  if (isQuantizedOnnx(model)) {
+    throw new UltrafaceError(
+      'E_WEIGHTS_FORMAT',
+      `${source} is an int8 (quantized) model: its weights are int8, fixed to the input size it was quantized ` +
+        `at, and cannot be read back as the network's fp32 weights (to export, convert, re-size or quantize). ` +
+        `Use the fp32 model it was made from (rfb-320 for the bundled rfb-320-int8); the int8 model itself runs ` +
+        `as it is (detect, eval with the ulfd protocol) and \`ultraface info\` describes it.`,
+    );
+  }
+  const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
+  if (!outputs.includes('scores') || !outputs.includes('boxes')) {
+    throw new UltrafaceError(
+      'E_WEIGHTS_FORMAT',
+      `${source} is not an Ultra-Light SSD face detector (slim or RFB): its outputs are ` +
+        `${outputs.join(', ') || 'none'}, not scores and boxes. ultraface reads only these networks: its own ` +
+        `models, and upstream's .pth and ONNX files.`,
+    );
+  }
   const weights = new Map([...readInitializers(model)].filter(([name]) => STATE_DICT_SUFFIX.test(name)));
   if (!weights.has('base_net.0.1.running_var') && !weights.has('base_net.0.0.bias')) {
     throw new UltrafaceError(

@@ -1,9 +1,11 @@
 import { UltrafaceError } from '../../core/errors.js';
 import type { WeightTensor } from '../weights.js';
+import type { Dim, OnnxModelInfo } from './info.js';
 import { MODEL_METADATA_KEY, type ModelMetadata } from './metadata.js';
 import { onnx, TensorDataType, toNumber, type OnnxTypes } from './proto.js';
 
 export type OnnxModel = OnnxTypes.ModelProto;
+export type { Dim, OnnxModelInfo } from './info.js';
 
 /** Parses ONNX bytes; anything that is not a model with a graph is an E_MODEL_LOAD error. */
 export function decodeOnnx(bytes: Uint8Array, source = 'model'): OnnxModel {
@@ -66,21 +68,6 @@ export function readInitializers(model: OnnxModel): Map<string, WeightTensor> {
   return out;
 }
 
-export type Dim = number | string;
-
-export interface OnnxModelInfo {
-  readonly inputName: string;
-  /** Input dims; symbolic ones (e.g. 'batch') as strings. */
-  readonly inputDims: readonly Dim[];
-  readonly outputNames: readonly string[];
-  /** From ultraface's own metadata when present, else inferred from the graph (an `Exp` op means decoded). */
-  readonly boxes: 'decoded' | 'raw';
-  readonly numClasses: number | undefined;
-  readonly metadata: ModelMetadata | undefined;
-  /** Initializers also listed as graph inputs (old exporters); they slow onnxruntime down ~2x. */
-  readonly initializerInputs: number;
-}
-
 function dimsOf(info: OnnxTypes.IValueInfoProto | undefined): Dim[] {
   return (info?.type?.tensorType?.shape?.dim ?? []).map((d) =>
     d.dimParam ? d.dimParam : toNumber(d.dimValue),
@@ -131,4 +118,18 @@ export function stripInitializerInputs(model: OnnxModel): Uint8Array {
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
   graph.input = graph.input.filter((i) => !initializerNames.has(i.name));
   return onnx.ModelProto.encode(model).finish();
+}
+
+const QUANTIZED_OPS: ReadonlySet<string> = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+]);
+
+/** Whether a model is quantized (QDQ or QLinear ops, as `ultraface quantize` writes): its weights are not fp32. */
+export function isQuantizedOnnx(model: OnnxModel): boolean {
+  return (model.graph?.node ?? []).some((n) => QUANTIZED_OPS.has(n.opType ?? ''));
 }

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { parseUpstreamModelName } from '../../model/import/upstream.js';
+import { upstreamModelPath, upstreamWeightsPath, type UpstreamCacheOptions } from './upstream-cache.js';
+
 /** src/runtime/node/ and dist/runtime/node/ both sit three levels below the package root. */
 const bundled = (file: string): string => fileURLToPath(new URL(`../../../models/${file}`, import.meta.url));
 
@@ -29,4 +32,28 @@ export const isBundledModelName = (name: string): name is BundledModelName =>
  */
 export function resolveModelArgument(value: string): string {
   return isBundledModelName(value) && !existsSync(value) ? BUNDLED_MODELS[value] : value;
+}
+
+/**
+ * A `model` value as a local ONNX detector file: `upstream:rfb-320` (any of `UPSTREAM_MODEL_NAMES`) is upstream's
+ * weights, downloaded once and converted into the cache (`upstreamModelPath`); a bundled name is its file
+ * (`resolveModelArgument`); anything else is a path, returned as given.
+ * @throws UltrafaceError E_INVALID_OPTION (`upstream:` with an unknown name), and as `upstreamModelPath`
+ */
+export async function resolveModelSource(value: string, options: UpstreamCacheOptions = {}): Promise<string> {
+  const upstream = parseUpstreamModelName(value);
+  return upstream === undefined ? resolveModelArgument(value) : upstreamModelPath(upstream, options);
+}
+
+/**
+ * A weights value (`--init`, `--teacher`) as a local file: `upstream:rfb-320` is upstream's `.pth` itself, in
+ * the cache (`upstreamWeightsPath`; BatchNorm statistics kept); bundled names and paths as `resolveModelSource`.
+ * @throws UltrafaceError as `resolveModelSource`
+ */
+export async function resolveWeightsSource(
+  value: string,
+  options: UpstreamCacheOptions = {},
+): Promise<string> {
+  const upstream = parseUpstreamModelName(value);
+  return upstream === undefined ? resolveModelArgument(value) : upstreamWeightsPath(upstream, options);
 }

@@ -9,17 +9,25 @@ import {
   type FaceDetectorBase,
 } from '../detector-core.js';
 import { prepareModel } from '../model-info.js';
-import { BUNDLED_MODELS } from './bundled-models.js';
+import { BUNDLED_MODELS, resolveModelSource } from './bundled-models.js';
 import { preprocess, preprocessToFit } from './image.js';
 import { createSession, nodeBackend, readModelBytes } from './session.js';
 
-export type { DetectBatchOptions, ResizeMode } from '../detector-core.js';
+export type { BatchItemResult, DetectBatchOptions, ResizeMode } from '../detector-core.js';
 
-/** An image: a file path, encoded bytes (JPEG, PNG, WebP, … — EXIF orientation applied) or raw RGB(A) pixels. */
-export type ImageInput = string | Uint8Array | RgbImage;
+/**
+ * An image: a file path or `file:` URL, encoded bytes (`Uint8Array`, `Buffer` or `ArrayBuffer`; JPEG, PNG, WebP, …
+ * — EXIF orientation applied) or raw RGB(A) pixels.
+ */
+export type ImageInput = string | URL | Uint8Array | ArrayBuffer | RgbImage;
 
 export interface FaceDetectorOptions extends DetectorOptions {
-  /** Path to an ultraface ONNX model, or its bytes (default: the shipped model, `DEFAULT_MODEL_PATH`). */
+  /**
+   * An ultraface ONNX model: a path, its bytes, a bundled model's name (`slim-320`; `BUNDLED_MODELS`), or
+   * upstream's weights by name (`upstream:rfb-320`, `upstream:slim-640`, …), downloaded once into the cache
+   * (`$ULTRAFACE_CACHE_DIR`, else `$XDG_CACHE_HOME/ultraface`, else `~/.cache/ultraface`) and converted there.
+   * Default: the shipped model, `DEFAULT_MODEL_PATH`.
+   */
   readonly model?: string | Uint8Array;
 }
 
@@ -62,10 +70,14 @@ export async function readDefaultModel(
 export async function createFaceDetector(options: FaceDetectorOptions = {}): Promise<FaceDetector> {
   const opts = resolveDetectorOptions(options);
   if (opts.model !== undefined && typeof opts.model !== 'string' && !(opts.model instanceof Uint8Array)) {
-    throw invalidOption('model', 'a file path or the bytes of an ONNX model', opts.model);
+    throw invalidOption('model', 'a file path, a model name or the bytes of an ONNX model', opts.model);
   }
   const { bytes, source } =
-    opts.model === undefined ? await readDefaultModel() : await readModelBytes(opts.model);
+    opts.model === undefined
+      ? await readDefaultModel()
+      : await readModelBytes(
+          typeof opts.model === 'string' ? await resolveModelSource(opts.model) : opts.model,
+        );
   const { model, runnable } = prepareModel(bytes, opts.inputSize, source);
   const fit = fitFor(opts.resize, model);
   const session = await createSession(runnable, source, opts.threads);

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 import sharp, { type Metadata } from 'sharp';
 
@@ -7,7 +8,10 @@ import { assertRgbImage, type RgbImage } from '../../core/image.js';
 import { resizeBilinear } from '../../core/resize.js';
 import { describe, integerInRange, knownKeys } from '../../core/validate.js';
 
-/** File extensions of the image formats the loader reads (what folders of images are searched for). */
+/**
+ * File extensions of the image formats the loader reads (what folders of images are searched for). Not `.bmp`:
+ * sharp's prebuilt libvips has no BMP loader.
+ */
 export const IMAGE_FILE_EXTENSIONS: ReadonlySet<string> = new Set([
   '.jpg',
   '.jpeg',
@@ -17,8 +21,13 @@ export const IMAGE_FILE_EXTENSIONS: ReadonlySet<string> = new Set([
   '.tiff',
   '.gif',
   '.avif',
-  '.bmp',
 ]);
+
+/**
+ * An image the Node loader reads: a file path or `file:` URL, encoded bytes (`Uint8Array`, `Buffer` or
+ * `ArrayBuffer`), or raw pixels ({@link RgbImage}).
+ */
+export type ImageSource = string | URL | Uint8Array | ArrayBuffer | RgbImage;
 
 export interface LoadImageOptions {
   /** Images with more pixels (width x height, read from the header) are refused before decoding. */
@@ -42,7 +51,8 @@ const MAX_SIDE = 1 << 24;
 /**
  * Decodes an image to 8-bit RGB like OpenCV `imread(IMREAD_COLOR)` + BGR→RGB (SPEC §6.7 steps 1–2).
  *
- * - `string`: a file path; `Uint8Array`/`Buffer`: encoded bytes of any format sharp reads (JPEG, PNG, WebP, GIF,
+ * - `string`: a file path (a FIFO or device such as `/dev/stdin` is read to its end first), or a `file:` URL;
+ *   `Uint8Array`/`Buffer`/`ArrayBuffer`: encoded bytes of any format sharp reads (JPEG, PNG, WebP, GIF,
  *   TIFF, AVIF, …); an {@link RgbImage}: raw pixels, validated and returned as is.
  * - EXIF orientation is applied. Grey, CMYK, 16-bit and palette images become 8-bit RGB; alpha is dropped, not
  *   composited (as OpenCV does). Embedded ICC profiles are ignored, as OpenCV ignores them.
@@ -53,10 +63,7 @@ const MAX_SIDE = 1 << 24;
  * @returns [H, W, 3] uint8 (raw input: as given, 3 or 4 channels)
  * @throws UltrafaceError E_FILE_NOT_FOUND, E_IMAGE_DECODE, E_IMAGE_TOO_LARGE, E_INVALID_INPUT, E_INVALID_OPTION
  */
-export async function loadImage(
-  input: string | Uint8Array | RgbImage,
-  options: LoadImageOptions,
-): Promise<RgbImage> {
+export async function loadImage(input: ImageSource, options: LoadImageOptions): Promise<RgbImage> {
   return (await decode(input, options)).image;
 }
 
@@ -67,7 +74,7 @@ export async function loadImage(
  * @returns image [height, width, 3] uint8; width/height of the original image in pixels
  */
 export async function preprocess(
-  input: string | Uint8Array | RgbImage,
+  input: ImageSource,
   options: { readonly width: number; readonly height: number; readonly maxPixels: number },
 ): Promise<{ image: RgbImage; width: number; height: number }> {
   knownKeys('preprocess options', options, ['width', 'height', 'maxPixels']);
@@ -88,7 +95,7 @@ export async function preprocess(
  * `fit` for the network size given the oriented image size, and resizes to it (SPEC §6.7).
  */
 export async function preprocessToFit(
-  input: string | Uint8Array | RgbImage,
+  input: ImageSource,
   options: {
     readonly fit: (width: number, height: number) => { readonly width: number; readonly height: number };
     readonly maxPixels: number;
@@ -103,7 +110,36 @@ export async function preprocessToFit(
   };
 }
 
-async function decode(input: string | Uint8Array | RgbImage, options: LoadImageOptions): Promise<Decoded> {
+/** What the caller passed, as one of the three forms the decoder reads (`ImageSource`, checked). */
+function normalizeInput(input: unknown): string | Uint8Array | RgbImage {
+  if (typeof input === 'string' || input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (input instanceof URL) {
+    if (input.protocol !== 'file:') {
+      throw new UltrafaceError(
+        'E_INVALID_INPUT',
+        `Expected a file: URL for image but received ${input.href}; fetch other URLs and pass their bytes`,
+      );
+    }
+    try {
+      return fileURLToPath(input);
+    } catch (cause) {
+      throw new UltrafaceError(
+        'E_INVALID_INPUT',
+        `Expected a local file: URL for image but received ${input.href}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+  if (typeof input === 'object' && input !== null && 'data' in input) return input as RgbImage; // checked below
+  throw new UltrafaceError(
+    'E_INVALID_INPUT',
+    'Expected a file path or file: URL, encoded bytes (Uint8Array, Buffer or ArrayBuffer) or raw pixels ' +
+      `{ data, width, height, channels } for image but received ${describe(input)}`,
+  );
+}
+
+async function decode(given: ImageSource, options: LoadImageOptions): Promise<Decoded> {
   knownKeys('loadImage options', options, LOAD_OPTION_KEYS);
   const maxPixels = integerInRange('maxPixels', options.maxPixels, 1, Number.MAX_SAFE_INTEGER);
   const target = {
@@ -114,34 +150,35 @@ async function decode(input: string | Uint8Array | RgbImage, options: LoadImageO
         ? 0
         : integerInRange('targetHeight', options.targetHeight, 1, MAX_SIDE),
   };
+  const input = normalizeInput(given);
 
-  if (typeof input === 'string') {
-    await assertFile(input);
-  } else if (input instanceof Uint8Array) {
-    if (input.length === 0) {
-      throw new UltrafaceError(
-        'E_IMAGE_DECODE',
-        'Expected the bytes of an encoded image but received 0 bytes',
-      );
-    }
-  } else {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
     assertRgbImage(input, 'image');
     checkPixels(input.width, input.height, maxPixels);
     return { image: input, width: input.width, height: input.height };
   }
   const what = typeof input === 'string' ? input : `${input.length} bytes`;
+  // libvips opens a path more than once (header, then pixels): a FIFO or device is read into memory first.
+  const encoded =
+    typeof input === 'string' && !(await isRegularFile(input)) ? await readStream(input) : input;
+  if (typeof encoded !== 'string' && encoded.length === 0) {
+    throw new UltrafaceError(
+      'E_IMAGE_DECODE',
+      `Expected the bytes of an encoded image but received 0 bytes${typeof input === 'string' ? ` from ${input}` : ''}`,
+    );
+  }
 
   // Header only: no pixels are allocated, so a decompression bomb is refused here, before any decoding.
-  const meta = await sharpCall(what, () => sharp(input, { limitInputPixels: false }).metadata());
+  const meta = await sharpCall(what, () => sharp(encoded, { limitInputPixels: false }).metadata());
   checkPixels(meta.width, meta.height, maxPixels);
   const oriented = meta.autoOrient; // size after the EXIF rotation
 
-  const shrink = typeof input === 'string' ? shrinkFactor(meta, oriented, target) : 1;
+  const shrink = typeof encoded === 'string' ? shrinkFactor(meta, oriented, target) : 1;
   // libvips reads loader options from a `[...]` filename suffix; `shrink` is libjpeg's DCT-domain scaled decode.
   // sharp has no other way to stop there: resize() to exactly W/s x H/s lowers its shrink-on-load factor (to avoid
   // "libjpeg rounding errors") and finishes with a lanczos3 reduce, so 45–93 % of bytes differ (measured, 0.35.5).
   // Encoded bytes have no file name, so they always decode at full size.
-  const source = shrink > 1 ? `${input as string}[shrink=${shrink}]` : input;
+  const source = shrink > 1 ? `${encoded as string}[shrink=${shrink}]` : encoded;
   const { data, info } = await sharpCall(what, () =>
     // failOn 'error': data libjpeg recovers from with a warning decodes (as in OpenCV); truncated files are refused.
     sharp(source, { limitInputPixels: maxPixels, autoOrient: true, ignoreIcc: true, failOn: 'error' })
@@ -188,19 +225,34 @@ export function shrinkFactor(
   return 1;
 }
 
-async function assertFile(path: string): Promise<void> {
+/** True for a regular file, false for a FIFO, socket or device (`/dev/stdin`, `<(…)`). */
+async function isRegularFile(path: string): Promise<boolean> {
   try {
-    if (!(await stat(path)).isFile()) {
+    const info = await stat(path);
+    if (info.isDirectory()) {
       throw new UltrafaceError('E_INVALID_INPUT', `Expected an image file but received a directory: ${path}`);
     }
+    return info.isFile();
   } catch (error) {
-    if (error instanceof UltrafaceError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new UltrafaceError('E_FILE_NOT_FOUND', `Image file not found: ${path}`, { cause: error });
-    }
-    throw new UltrafaceError('E_IMAGE_DECODE', `Cannot read image file ${path}`, { cause: error });
+    throw fileError(path, error);
   }
+}
+
+async function readStream(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw fileError(path, error);
+  }
+}
+
+function fileError(path: string, error: unknown): UltrafaceError {
+  if (error instanceof UltrafaceError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new UltrafaceError('E_FILE_NOT_FOUND', `Image file not found: ${path}`, { cause: error });
+  }
+  return new UltrafaceError('E_IMAGE_DECODE', `Cannot read image file ${path}`, { cause: error });
 }
 
 function checkPixels(width: number, height: number, maxPixels: number): void {
@@ -217,7 +269,7 @@ async function sharpCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    const message = error instanceof Error ? error.message : describe(error);
+    const message = error instanceof Error ? oneLine(error.message) : describe(error);
     if (message.includes('pixel limit')) {
       throw new UltrafaceError('E_IMAGE_TOO_LARGE', `Image ${what} is over the pixel limit: ${message}`, {
         cause: error,
@@ -225,4 +277,16 @@ async function sharpCall<T>(what: string, call: () => Promise<T>): Promise<T> {
     }
     throw new UltrafaceError('E_IMAGE_DECODE', `Cannot decode image ${what}: ${message}`, { cause: error });
   }
+}
+
+/**
+ * sharp's message on one line: libvips reports every error of the call, one per line, and heifload adds a
+ * "<file>: bad seek to N" line per probe before libheif's own reason (a HEIC file gave 5 such lines).
+ */
+function oneLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/: bad seek to \d+$/.test(line));
+  return lines.length === 0 ? message.trim() : lines.join('; ');
 }

@@ -5,13 +5,16 @@
 import { Worker } from 'node:worker_threads';
 
 import { UltrafaceError, type ErrorCode } from '../../core/errors.js';
+import { disableOrtTelemetry } from './telemetry.js';
 
 /**
  * Starts the worker entry `<name>.ts` / `<name>.js` next to `callerUrl` (the caller's `import.meta.url`). From
  * TypeScript sources (tests, tsx) a worker does not inherit tsx's loader hooks, so a two-line bootstrap registers
- * them before loading the entry; built code loads the .js directly.
+ * them before loading the entry; built code loads the .js directly. onnxruntime's telemetry is turned off first, so
+ * that sessions the worker creates find the switch in the environment (`disableOrtTelemetry`).
  */
 export function spawnSiblingWorker(callerUrl: string, name: string, workerData: unknown): Worker {
+  disableOrtTelemetry();
   if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl), { workerData });
   const entry = new URL(`./${name}.ts`, callerUrl).href;
   const tsx = import.meta.resolve('tsx/esm/api');
