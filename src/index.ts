@@ -9,7 +9,19 @@ export {
   type ResizeMode,
   type ImageInput,
 } from './runtime/node/detector.js';
-export { BUNDLED_MODELS, BUNDLED_MODEL_NAMES, type BundledModelName } from './runtime/node/bundled-models.js';
+export {
+  BUNDLED_MODELS,
+  BUNDLED_MODEL_NAMES,
+  resolveModelSource,
+  resolveWeightsSource,
+  type BundledModelName,
+} from './runtime/node/bundled-models.js';
+export {
+  upstreamCacheDir,
+  upstreamModelPath,
+  upstreamWeightsPath,
+  type UpstreamCacheOptions,
+} from './runtime/node/upstream-cache.js';
 export type { ResolvedModel } from './runtime/model-info.js';
 export type { RgbImage } from './core/image.js';
 export * from './core/index.js';
@@ -27,6 +39,7 @@ export {
   downloadUpstreamWeights,
   UPSTREAM_WEIGHTS,
   UPSTREAM_NAMES,
+  UPSTREAM_MODEL_NAMES,
   type UpstreamName,
 } from './model/import/upstream.js';
 

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 import { PACKAGE_ROOT } from '../helpers/shared.js';
+import { imagePath } from '../helpers/vectors.js';
 
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   version: string;
@@ -29,5 +30,15 @@ describe('the ultraface bin (built by npm ci / npm run build)', () => {
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
     });
     assert.equal(stdout.trim(), manifest.version);
+  });
+
+  it("detects faces with the bundled default model, as a user's first command does", async () => {
+    const { stdout } = await promisify(execFile)(binPath, ['detect', '--json', imagePath('5.jpg')], {
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
+    const line = JSON.parse(stdout) as { file: string; faces: { score: number }[] };
+    assert.equal(line.file, imagePath('5.jpg'));
+    assert.equal(line.faces.length, 1); // one woman at a desk
+    assert.ok(line.faces[0].score > 0.9);
   });
 });
