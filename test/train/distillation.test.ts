@@ -11,6 +11,7 @@ import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import { ignoreTeacherFaces } from '../../src/train/teacher.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tinyConfig } from './helpers/tiny.js';
 
 /**
  * Distillation in the trainer (issue #15, point 7), on the tiny preset: a slim student at 128x96 learns from
@@ -18,21 +19,11 @@ import { sharedPath } from '../helpers/shared.js';
  */
 const TEACHER = sharedPath('reference/upstream/models/pretrained/version-slim-320.pth');
 
-const TINY: TrainConfig = {
-  net: 'slim',
-  inputSize: 128,
+const TINY = tinyConfig({
   epochs: 30,
-  batchSize: 8,
   schedule: { kind: 'multi-step', lr: 0.02, milestones: [1000], warmupSteps: 5 },
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  groupScale: {},
-  augment: 'none',
-  seed: 1,
-  validateEvery: 1000,
-  checkpointEvery: 1000,
   distillation: { teacher: TEACHER, weights: { classification: 1, regression: 1 }, ignoreThreshold: 0.5 },
-};
+});
 
 describe('train with a distillation teacher', () => {
   let samples: TrainingSample[];

@@ -7,24 +7,16 @@ import { after, before, describe, it } from 'node:test';
 import { isUltrafaceError } from '../../src/core/errors.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
-import { train, type TrainConfig } from '../../src/train/trainer.js';
+import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tinyConfig } from './helpers/tiny.js';
 
 /** One folder, one run (issue #16, point 3): a fresh run never mixes its files with another run's. */
-const ONE_STEP: TrainConfig = {
-  net: 'slim',
-  inputSize: 128,
+const ONE_STEP = tinyConfig({
   epochs: 1,
   batchSize: 4,
   schedule: { kind: 'multi-step', lr: 0.01, milestones: [10] },
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  groupScale: {},
-  augment: 'none',
-  seed: 1,
-  validateEvery: 1000,
-  checkpointEvery: 1000,
-};
+});
 
 describe('training run folders', () => {
   let samples: TrainingSample[];

@@ -13,22 +13,10 @@ import { decodeCheckpoint, type Checkpoint } from '../../src/train/checkpoint.js
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tinyConfig } from './helpers/tiny.js';
 
 /** The tiny preset (STYLE.md §12): slim at 128x96 on 8 faces-voc photos, no augmentation. */
-const TINY: TrainConfig = {
-  net: 'slim',
-  inputSize: 128,
-  epochs: 80,
-  batchSize: 8,
-  schedule: { kind: 'multi-step', lr: 0.02, milestones: [64], warmupSteps: 10 },
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  groupScale: {},
-  augment: 'none',
-  seed: 1,
-  validateEvery: 1000,
-  checkpointEvery: 1000,
-};
+const TINY = tinyConfig();
 
 describe('train', () => {
   let samples: TrainingSample[];
