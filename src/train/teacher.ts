@@ -7,13 +7,13 @@
 import * as ort from 'onnxruntime-node';
 
 import { UltrafaceError } from '../core/errors.js';
+import { IGNORE_LABEL } from '../core/matching.js';
 import type { InputSize } from '../core/presets.js';
 import { priorCount } from '../core/priors.js';
 import { createModel, detectNumClasses } from '../model/model.js';
 import { exportOnnx } from '../model/onnx/writer.js';
 import type { Weights } from '../model/weights.js';
 import { createSession } from '../runtime/node/session.js';
-import { IGNORE_LABEL } from '../core/matching.js';
 
 export interface TeacherOutputs {
   /** [N, P, C] softmax class probabilities. */

@@ -12,10 +12,12 @@ import type { AugmentOptionsInput } from '../data/augment/index.js';
 import { createBatchSource, type BatchPosition, type BatchSource } from '../data/batches.js';
 import type { TrainingSample } from '../data/training-set.js';
 import type { ModelGraph, ParamGroup, ParamSpec } from '../model/graph.js';
+import { readWeightsFile } from '../model/import/weights-file.js';
 import { createModel } from '../model/model.js';
 import { buildNetwork } from '../model/network.js';
 import { exportOnnx } from '../model/onnx/writer.js';
 import type { WeightTensor, Weights } from '../model/weights.js';
+import { resolveWeightsSource } from '../runtime/node/bundled-models.js';
 import { writeFileAtomic } from '../runtime/node/files.js';
 import { createSession } from '../runtime/node/session.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -26,6 +28,7 @@ import {
   type CompiledTrainingGraph,
 } from './compile.js';
 import { initialWeights } from './init.js';
+import type { DistillationWeights } from './loss.js';
 import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
 import {
@@ -36,9 +39,6 @@ import {
   type StepRunner,
 } from './step-runner.js';
 import { createTeacher, ignoreTeacherFaces } from './teacher.js';
-import type { DistillationWeights } from './loss.js';
-import { readWeightsFile } from '../model/import/weights-file.js';
-import { resolveWeightsSource } from '../runtime/node/bundled-models.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
