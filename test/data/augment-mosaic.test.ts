@@ -3,7 +3,6 @@
  * builder's partners — deterministic for any worker count, and probability 0 the same bytes as no mosaic.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import {
 import { createBatchSource, type BatchSourceOptions } from '../../src/data/batches.js';
 import { STREAM_AUGMENT, type TrainingBatch, type TrainingSample } from '../../src/data/training-set.js';
 import { runCli } from '../helpers/cli.js';
+import { digest, syntheticSamples } from './helpers/batches.js';
 
 const OFF = { photometric: null, expand: null, crop: null, mirrorProbability: 0, resize: 'float' } as const;
 
@@ -338,39 +338,6 @@ describe('mosaic composition', () => {
     );
   });
 });
-
-/** Small in-memory photos with 1–3 faces each (as in batches.test.ts). */
-function syntheticSamples(count: number): TrainingSample[] {
-  return Array.from({ length: count }, (_, i) => {
-    const random = createRandom(99, i);
-    const width = 60 + random.int(80);
-    const height = 50 + random.int(60);
-    const data = new Uint8Array(width * height * 3);
-    for (let k = 0; k < data.length; k++) data[k] = random.int(256);
-    const boxes: number[] = [];
-    const faces = 1 + random.int(3);
-    for (let f = 0; f < faces; f++) {
-      const x = random.int(width - 12);
-      const y = random.int(height - 12);
-      boxes.push(
-        x,
-        y,
-        x + 6 + random.int(Math.min(30, width - x - 6)),
-        y + 6 + random.int(Math.min(30, height - y - 6)),
-      );
-    }
-    const image: RgbImage = { data, width, height, channels: 3 };
-    return { id: `synthetic-${i}`, image, boxes, labels: Array.from({ length: faces }, () => 1) };
-  });
-}
-
-function digest(batch: TrainingBatch): string {
-  const hash = createHash('sha256');
-  for (const array of [batch.images, batch.labels, batch.locations, batch.sampleIndices, ...batch.boxes]) {
-    hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-  }
-  return `${batch.epoch}/${batch.index}/${batch.size}/${hash.digest('hex')}`;
-}
 
 async function collect(options: BatchSourceOptions, count: number): Promise<TrainingBatch[]> {
   const source = createBatchSource(options);
