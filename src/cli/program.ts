@@ -15,7 +15,7 @@ import { runLabel } from './commands/label.js';
 import { runQuantize } from './commands/quantize.js';
 import { runServe } from './commands/serve.js';
 import { CALIBRATION_METHODS } from '../quantize/ranges.js';
-import { IMAGE_FILE_EXTENSIONS } from '../runtime/node/image.js';
+import { DECODE_MODES, DEFAULT_DECODE_MODE, IMAGE_FILE_EXTENSIONS } from '../runtime/node/image.js';
 import { BUNDLED_MODEL_NAMES, resolveModelArgument } from '../runtime/node/bundled-models.js';
 import { WEIGHT_RANGES } from '../quantize/weights.js';
 import type { CliIo } from './io.js';
@@ -57,6 +57,15 @@ const inputSizeOption = (): Option =>
     },
   );
 
+const decodeOption = (): Option =>
+  new Option(
+    '--decode <mode>',
+    'JPEG decoding: scaled (at 1/2, 1/4 or 1/8 when twice the network input remains) or full (every pixel: ' +
+      "upstream's exact input)",
+  )
+    .choices(DECODE_MODES)
+    .default(DEFAULT_DECODE_MODE);
+
 /**
  * The `ultraface` command line: thin declarations over library calls. Each action resolves to an exit code
  * through `setExitCode`, so the program can be driven in tests without spawning a process.
@@ -89,7 +98,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     .option('--iou <iou>', 'NMS IoU threshold', number, 0.3)
     .option('--top-k <n>', 'keep at most n faces per image (0: all)', nonNegativeInteger)
     .option('--candidate-size <n>', 'NMS candidates per image', integer)
-    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--threads <n>', 'onnxruntime threads (default 1: inference beside decoding)', integer)
+    .addOption(decodeOption())
     .option(
       '-o, --out <dir>',
       'write annotated copies (boxes and scores) to this folder; never over an input (refused)',
@@ -238,7 +248,8 @@ copy that would land on an input image is refused before anything runs.`,
         .choices(EVAL_PROTOCOLS)
         .default('ulfd'),
     )
-    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--threads <n>', 'onnxruntime threads (default 1)', integer)
+    .addOption(decodeOption())
     .option('-o, --out <dir>', 'write predictions, summary.json and pr-curves.svg here')
     .action(async (options: Parameters<typeof runEval>[0]) => {
       setExitCode(await runEval(options, io));
@@ -263,7 +274,7 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--high <score>', 'fused score from which a teacher face is added as a face', number, 0.7)
     .option('--low <score>', 'fused score from which it is added as an ignore region', number, 0.3)
     .option('--fuse-iou <iou>', 'IoU above which boxes of different runs are one face', number, 0.55)
-    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--threads <n>', 'onnxruntime threads (default 1)', integer)
     .requiredOption('-o, --out <dir>', 'the VOC folder to write (built in <dir>.partial; a rerun resumes)')
     .option('--overwrite', 'replace an existing <dir>')
     .action(async (options: Parameters<typeof runLabel>[0]) => {
@@ -353,7 +364,7 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--batch-window-ms <ms>', 'how long an image waits for others to share its call', number, 2)
     .option('--max-queue <n>', 'requests admitted at once; more get 503 + Retry-After', integer, 256)
     .option('--timeout-ms <ms>', 'answer 504 when a request takes longer', integer, 10_000)
-    .option('--threads <n>', 'onnxruntime threads', integer)
+    .option('--threads <n>', 'onnxruntime threads (default 1)', integer)
     .action(async (options: Parameters<typeof runServe>[0]) => {
       setExitCode(await runServe(options, io));
     });

@@ -14,6 +14,7 @@ import { sniffWeightsFormat } from '../model/import/weights-file.js';
 import { decodeOnnx, isQuantizedOnnx } from '../model/onnx/reader.js';
 import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
 import { readModelSource } from '../runtime/node/session.js';
+import type { DecodeMode } from '../runtime/node/image.js';
 import {
   formatPredictionFile,
   parsePredictionFile,
@@ -29,6 +30,8 @@ export interface EvalRunOptions {
   readonly model: string | Uint8Array;
   readonly protocol?: EvalProtocol;
   readonly threads?: number;
+  /** JPEG decoding (default: the detector's, `DEFAULT_DECODE_MODE`). */
+  readonly decode?: DecodeMode;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -60,6 +63,7 @@ async function protocolDetector(options: EvalRunOptions): Promise<FaceDetector> 
     model,
     ...PROTOCOL_SPECS[protocol].detector,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.decode === undefined ? {} : { decode: options.decode }),
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The detector behind every runtime's `createFaceDetector`: option resolution, the resize mode, priors for
  * raw-regression models, batching, outputs → faces and the disposed-state checks. A runtime adapter (Node:
- * onnxruntime-node + sharp; browser: onnxruntime-web + canvas) supplies only `load` (image → RGB at network size)
+ * onnxruntime-node + sharp; browser: onnxruntime-web + canvas) supplies only `load` (image → network input)
  * and a `Backend` (tensor → outputs). Pure: no Node or DOM APIs (STYLE.md §1, §7).
  */
 import { decodeBoxes } from '../core/boxes.js';
@@ -14,7 +14,7 @@ import {
   type ResolvedPostprocessOptions,
 } from '../core/detect-options.js';
 import { isUltrafaceError, UltrafaceError } from '../core/errors.js';
-import { toInputTensor, type RgbImage } from '../core/image.js';
+import { toInputTensor, type NetworkInput, type RgbImage } from '../core/image.js';
 import { facesFromOutputs, type Detection } from '../core/postprocess.js';
 import { networkSize, type InputSizeName, type NetworkSize } from '../core/presets.js';
 import { generatePriors } from '../core/priors.js';
@@ -33,7 +33,10 @@ export type ResizeMode = 'stretch' | { readonly longestSide: number } | 'origina
 export interface DetectorOptions extends PostprocessOptions {
   /** Network input size; must match a fixed-size model (default: the model's own). */
   readonly inputSize?: InputSizeName;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  /**
+   * onnxruntime intra-op threads. Node: default 1, inference in its own thread beside sharp's decoding (see
+   * `createFaceDetector`); browser: default the page's wasm thread count.
+   */
   readonly threads?: number;
   /** Images with more pixels are refused before decoding (decompression bombs). Default 100 megapixels. */
   readonly maxPixels?: number;
@@ -76,9 +79,9 @@ export type BatchItemResult =
 
 /** Milliseconds spent in each stage of one `detect` call. */
 export interface StageTimings {
-  /** Image → RGB at network size (decode or draw, resize). */
+  /** Image → network input (decode or draw, resize, normalisation). */
   readonly preprocessMs: number;
-  /** Input tensor + session.run. */
+  /** session.run (a batch also copies its images' inputs together first). */
   readonly inferenceMs: number;
   /** Box decoding, threshold, NMS, scaling to pixels. */
   readonly postprocessMs: number;
@@ -267,6 +270,13 @@ export function detectionsFromOutputs(
   });
 }
 
+/** A caller's image at network size as the network's input. */
+function toNetworkInput({ image, width, height }: Preprocessed): NetworkInput {
+  const tensor = new Float32Array(3 * image.width * image.height);
+  toInputTensor(image, tensor);
+  return { tensor, inputWidth: image.width, inputHeight: image.height, width, height };
+}
+
 /**
  * A face detector over a loaded model: the runtime gives how to load its images (at the sizes `fit` gives, from
  * `fitFor`, called before the session is created so that a refused option leaves nothing to release) and how to
@@ -277,10 +287,10 @@ export function createDetectorCore<Image>(settings: {
   readonly options: ResolvedDetectorOptions;
   readonly fit: Fit;
   readonly backend: Backend;
-  readonly load: (image: Image, fit: Fit) => Promise<Preprocessed>;
+  readonly load: (image: Image, fit: Fit) => Promise<NetworkInput>;
 }): FaceDetectorBase<Image> {
   const { model, options, backend, fit } = settings;
-  const load = (image: Image): Promise<Preprocessed> => settings.load(image, fit);
+  const load = (image: Image): Promise<NetworkInput> => settings.load(image, fit);
   const priorsFor = createPriorCache();
   const now = (): number => performance.now();
   let disposed = false;
@@ -289,19 +299,21 @@ export function createDetectorCore<Image>(settings: {
     if (disposed) throw new UltrafaceError('E_DISPOSED', 'This face detector was disposed');
   };
 
-  /** One session.run over pre-processed images that share one network size. */
+  /** One session.run over network inputs that share one size. */
   async function infer(
-    images: readonly Preprocessed[],
+    images: readonly NetworkInput[],
     timings?: { inference: number; postprocess: number },
     post: ResolvedPostprocessOptions | readonly ResolvedPostprocessOptions[] = options.post,
   ): Promise<Detection[][]> {
     const start = now();
-    const { width, height } = images[0].image;
-    const perImage = 3 * width * height;
-    const input = new Float32Array(images.length * perImage); // [N, 3, H, W]
-    images.forEach((item, n) => {
-      toInputTensor(item.image, input, n * perImage);
-    });
+    const { inputWidth: width, inputHeight: height } = images[0];
+    let input = images[0].tensor; // [N, 3, H, W]: one image's tensor as it is, a batch's copied together
+    if (images.length > 1) {
+      input = new Float32Array(images.length * input.length);
+      images.forEach((item, n) => {
+        input.set(item.tensor, n * item.tensor.length);
+      });
+    }
     let ran = 0;
     const priors = model.boxes === 'raw' ? priorsFor(networkSize(width, height)) : undefined;
     const result = await backend.run(input, [images.length, 3, height, width], (scores, boxes) => {
@@ -326,7 +338,7 @@ export function createDetectorCore<Image>(settings: {
     // Images of different network sizes cannot share a batch: batch only under 'stretch'.
     const chunk = model.dynamicBatch && options.resize === 'stretch' ? options.batchSize : 1;
     // allSettled: every image's outcome is kept, whichever fails first in time.
-    const loadChunk = (start: number): Promise<PromiseSettledResult<Preprocessed>[]> =>
+    const loadChunk = (start: number): Promise<PromiseSettledResult<NetworkInput>[]> =>
       Promise.allSettled(images.slice(start, start + chunk).map(async (image: Image) => load(image)));
     const results: BatchItemResult[] = [];
     // Load the next chunk (decoding works on other threads in Node) while the current one runs.
@@ -406,11 +418,12 @@ export function createDetectorCore<Image>(settings: {
           ? options.post
           : resolvePostprocessOptions({ ...options.post, ...override });
       });
+      const inputs = items.map(toNetworkInput);
       const chunk = model.dynamicBatch ? items.length : 1;
       const results: Detection[][] = [];
       for (let start = 0; start < items.length; start += chunk) {
         const end = start + chunk;
-        results.push(...(await infer(items.slice(start, end), undefined, posts.slice(start, end))));
+        results.push(...(await infer(inputs.slice(start, end), undefined, posts.slice(start, end))));
       }
       return results;
     },

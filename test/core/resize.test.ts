@@ -5,7 +5,7 @@ import fc from 'fast-check';
 
 import { isUltrafaceError } from '../../src/core/errors.js';
 import { assertRgbImage, toInputTensor, type RgbImage } from '../../src/core/image.js';
-import { resizeBilinear } from '../../src/core/resize.js';
+import { resizeBilinear, resizeToInputTensor } from '../../src/core/resize.js';
 
 // Golden checks against OpenCV (vectors.json MD5s of the 24 upstream images) need a decoder: test/runtime/image.test.ts.
 
@@ -158,6 +158,67 @@ describe('resizeBilinear (OpenCV 4.6 INTER_LINEAR, SPEC §6.7)', () => {
     assert.throws(
       () => resizeBilinear({ ...src, data: new Uint8Array(47) }, 2, 2),
       (e) => isUltrafaceError(e, 'E_INVALID_INPUT') && /48 bytes .* but received 47 bytes/.test(e.message),
+    );
+  });
+});
+
+describe('resizeToInputTensor (resize + normalise in one pass)', () => {
+  const twoPass = (src: RgbImage, w: number, h: number, out: Float32Array, offset: number): void => {
+    toInputTensor(resizeBilinear(src, w, h), out, offset);
+  };
+
+  it('is bit-identical to toInputTensor(resizeBilinear(...)) at any size, copy and 2x included', () => {
+    const withHalves = anyImage.chain((src) =>
+      fc.tuple(
+        fc.constant(src),
+        fc.oneof(
+          fc.tuple(sizes, sizes),
+          fc.constant<[number, number]>([src.width, src.height]),
+          fc.constant<[number, number]>([Math.max(1, src.width >> 1), Math.max(1, src.height >> 1)]),
+        ),
+        fc.integer({ min: 0, max: 5 }),
+      ),
+    );
+    fc.assert(
+      fc.property(withHalves, ([src, [w, h], offset]) => {
+        const expected = new Float32Array(offset + 3 * w * h + 2).fill(9);
+        const actual = new Float32Array(offset + 3 * w * h + 2).fill(9);
+        twoPass(src, w, h, expected, offset);
+        resizeToInputTensor(src, w, h, actual, offset);
+        assert.deepEqual(actual, expected); // the 9s around the slot are untouched too
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('matches on a real-sized reduction whose rows end in scalar tails (3·W mod 8 ≠ 0)', () => {
+    const src = image(1023, 677, 3, (i) => (i * 2654435761) >>> 24);
+    for (const [w, h] of [
+      [320, 240],
+      [321, 239],
+      [333, 250],
+    ]) {
+      const expected = new Float32Array(3 * w * h);
+      const actual = new Float32Array(3 * w * h);
+      twoPass(src, w, h, expected, 0);
+      resizeToInputTensor(src, w, h, actual);
+      assert.deepEqual(actual, expected, `${w}x${h}`);
+    }
+  });
+
+  it('refuses an output that cannot hold [3, H, W] at the offset, and bad images with coded errors', () => {
+    const src = image(4, 4, 3, () => 0);
+    assert.throws(() => {
+      resizeToInputTensor(src, 2, 2, new Float32Array(11));
+    }, RangeError);
+    assert.throws(() => {
+      resizeToInputTensor(src, 2, 2, new Float32Array(12), 1);
+    }, RangeError);
+    assert.throws(
+      () => {
+        resizeToInputTensor({ ...src, channels: 2 as 3 }, 2, 2, new Float32Array(12));
+      },
+      (e) => isUltrafaceError(e, 'E_INVALID_INPUT'),
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -61,8 +62,15 @@ describe('createFaceDetector on the 24 upstream images (SPEC §8.5 detect_imgs_o
   after(async () => {
     await Promise.all(detectors.map((d) => d.dispose()));
   });
+  // decode 'full': upstream's pixels (every JPEG pixel decoded, as OpenCV does), which the vectors were made from.
   const make = async (model: Uint8Array, options: object = {}): Promise<FaceDetector> => {
-    const detector = await createFaceDetector({ model, scoreThreshold: 0.7, candidateSize: 200, ...options });
+    const detector = await createFaceDetector({
+      model,
+      scoreThreshold: 0.7,
+      candidateSize: 200,
+      decode: 'full',
+      ...options,
+    });
     detectors.push(detector);
     return detector;
   };
@@ -146,6 +154,44 @@ describe('createFaceDetector on the 24 upstream images (SPEC §8.5 detect_imgs_o
   });
 });
 
+describe("createFaceDetector decode 'scaled' (the default) against 'full'", () => {
+  const model = (): Uint8Array => convertWeightsToOnnx(upstreamOnnx('version-RFB-320.onnx')).onnx;
+  const pair = async (): Promise<[FaceDetector, FaceDetector]> => {
+    const settings = { model: model(), scoreThreshold: 0.7, candidateSize: 200 };
+    return [await createFaceDetector({ ...settings, decode: 'full' }), await createFaceDetector(settings)];
+  };
+
+  it("decodes upstream's 24 test images (≤ 1600 px) in full at 320x240: the same faces", async () => {
+    const [full, scaled] = await pair();
+    try {
+      const files = names.map(imagePath);
+      assert.deepEqual(await scaled.detectBatch(files), await full.detectBatch(files));
+    } finally {
+      await Promise.all([full.dispose(), scaled.dispose()]);
+    }
+  });
+
+  it('decodes a 2048 px photo at 1/2 and finds the faces full decoding finds, from a path and bytes alike', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ultraface-scaled-'));
+    const [full, scaled] = await pair();
+    try {
+      // 25.jpg (a group photo, 1024 x 675) enlarged 2x: its 1/2 decode (1024 x 675) still has 2x the input.
+      const big = join(dir, 'group-2048.jpg');
+      await sharp(imagePath('25.jpg')).resize(2048, 1350).jpeg({ quality: 95 }).toFile(big);
+      const exact = await full.detect(big);
+      const fromPath = await scaled.detect(big);
+      assert.deepEqual(await scaled.detect(readFileSync(big)), fromPath);
+      const matched = exact.filter((face) => fromPath.some((d) => iou(d.box, face.box) >= 0.7)).length;
+      assert.ok(exact.length >= 100, `${exact.length} faces in full decoding`);
+      assert.ok(matched >= 0.9 * exact.length, `${matched} of ${exact.length} faces matched at IoU ≥ 0.7`);
+      assert.ok(Math.abs(fromPath.length - exact.length) <= 0.1 * exact.length);
+    } finally {
+      await Promise.all([full.dispose(), scaled.dispose()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('createFaceDetector errors', () => {
   let model: Uint8Array;
   before(() => {
@@ -177,6 +223,7 @@ describe('createFaceDetector errors', () => {
     await rejects(createFaceDetector({ model, inputSize: 300 as 320 }), 'E_INVALID_OPTION');
     await rejects(createFaceDetector({ model, treshold: 0.5 } as object), 'E_INVALID_OPTION');
     await rejects(createFaceDetector({ model, inputSize: 640 }), 'E_INVALID_OPTION'); // fixed 320 graph
+    await rejects(createFaceDetector({ model, decode: 'fast' as 'full' }), 'E_INVALID_OPTION');
   });
   it('rejects missing and malformed model files', async () => {
     await rejects(createFaceDetector({ model: '/nonexistent/model.onnx' }), 'E_FILE_NOT_FOUND');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -344,11 +344,28 @@ describe('JPEG shrink-on-load', () => {
     }
   });
 
-  it('decodes at full size when the target is not small enough, and for encoded bytes', async () => {
+  it("decodes at full size when the target is not small enough, and always with decode: 'full'", async () => {
     const notSmall = await loadImage(path, { ...opts, targetWidth: 320, targetHeight: 240 });
     assert.deepEqual(notSmall.data, full.data);
-    // sharp offers the scaled decode only through a file name (see src/runtime/node/image.ts).
-    const bytes = await loadImage(readFileSync(path), { ...opts, targetWidth: 32, targetHeight: 24 });
-    assert.deepEqual(bytes.data, full.data);
+    const exact = await loadImage(path, { ...opts, targetWidth: 32, targetHeight: 24, decode: 'full' });
+    assert.deepEqual(exact.data, full.data);
+    const exactInput = await preprocess(path, {
+      width: 32,
+      height: 24,
+      maxPixels: MAX_PIXELS,
+      decode: 'full',
+    });
+    assert.deepEqual(exactInput.image.data, resizeBilinear(full, 32, 24).data);
+    await rejection(loadImage(path, { ...opts, decode: 'fast' as 'full' }), 'E_INVALID_OPTION');
+  });
+
+  it('decodes encoded bytes at the same reduced scale as the file, through a temporary file it removes', async () => {
+    const leftBefore = readdirSync(tmpdir()).filter((name) => name.startsWith('ultraface-decode-'));
+    const fromFile = await loadImage(path, { ...opts, targetWidth: 32, targetHeight: 24 });
+    const fromBytes = await loadImage(readFileSync(path), { ...opts, targetWidth: 32, targetHeight: 24 });
+    assert.deepEqual([fromBytes.width, fromBytes.height], [200, 112]);
+    assert.deepEqual(fromBytes.data, fromFile.data);
+    const leftAfter = readdirSync(tmpdir()).filter((name) => name.startsWith('ultraface-decode-'));
+    assert.deepEqual(leftAfter, leftBefore);
   });
 });

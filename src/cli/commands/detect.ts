@@ -6,6 +6,7 @@ import type { InputSizeName } from '../../core/presets.js';
 import { drawDetections } from '../../runtime/node/draw.js';
 import { createFaceDetector, type FaceDetector } from '../../runtime/node/detector.js';
 import { ensureDirectory } from '../../runtime/node/files.js';
+import type { DecodeMode } from '../../runtime/node/image.js';
 import { annotatedPaths, emptyFolderMessage, expandImageInputs, type ImageSource } from '../files.js';
 import type { CliIo } from '../io.js';
 import { progressBar } from '../progress.js';
@@ -19,6 +20,7 @@ export interface DetectCommandOptions {
   readonly topK?: number;
   readonly candidateSize?: number;
   readonly threads?: number;
+  readonly decode?: DecodeMode;
   /** Folder for annotated copies of the images (`annotatedPaths`: never over an input). */
   readonly out?: string;
   /** JSON lines on stdout instead of a summary. */
@@ -55,6 +57,7 @@ export async function runDetect(
     ...(options.topK === undefined ? {} : { topK: options.topK }),
     ...(options.candidateSize === undefined ? {} : { candidateSize: options.candidateSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.decode === undefined ? {} : { decode: options.decode }),
   });
   const bar = images.length > 1 ? progressBar(io, 'detect') : undefined;
   const print = (write: () => void): void => {

@@ -13,6 +13,7 @@ import type { EvalProtocol } from '../../eval/protocols.js';
 import { runVocEvaluation, runWiderEvaluation, type EvalTiming } from '../../eval/run.js';
 import { readDefaultModel } from '../../runtime/node/detector.js';
 import { writeFileAtomic } from '../../runtime/node/files.js';
+import type { DecodeMode } from '../../runtime/node/image.js';
 import type { CliIo } from '../io.js';
 import { progressBar } from '../progress.js';
 import { resolveModelOption } from './convert.js';
@@ -25,6 +26,7 @@ export interface EvalCommandOptions {
   readonly split?: string;
   readonly protocol: EvalProtocol;
   readonly threads?: number;
+  readonly decode?: DecodeMode;
   /** Folder for predictions (WIDER), `summary.json` and `pr-curves.svg`. */
   readonly out?: string;
 }
@@ -52,6 +54,7 @@ export async function runEval(options: EvalCommandOptions, io: CliIo): Promise<n
       bar.update(done, total);
     },
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.decode === undefined ? {} : { decode: options.decode }),
   };
   let summary: EvaluationSummary;
   let svg: string;

@@ -2,7 +2,6 @@ import * as ort from 'onnxruntime-node';
 
 import { UltrafaceError } from '../../core/errors.js';
 import type { InputSizeName } from '../../core/presets.js';
-import type { Backend } from '../detector-core.js';
 import { prepareModel, type ResolvedModel } from '../model-info.js';
 import { detectorOnnx, readModelFile } from './model-file.js';
 import { disableOrtTelemetry } from './telemetry.js';
@@ -66,15 +65,4 @@ export async function loadSession(
   const { bytes, source } = await readModelBytes(model);
   const prepared = prepareModel(bytes, options.inputSize, source);
   return { session: await createSession(prepared.runnable, source, options.threads), model: prepared.model };
-}
-
-/** The detector's view of an onnxruntime-node session. */
-export function nodeBackend(session: ort.InferenceSession, inputName: string): Backend {
-  return {
-    async run(input, dims, consume) {
-      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, [...dims]) });
-      return consume(outputs.scores.data as Float32Array, outputs.boxes.data as Float32Array);
-    },
-    release: () => session.release(),
-  };
 }

@@ -1,8 +1,8 @@
 /**
- * Browser images → RGB(A) pixels at network size (SPEC §6.7 steps 1–3). Two ways to scale what the page draws:
+ * Browser images → the network input (SPEC §6.7 steps 1–4). Two ways to scale what the page draws:
  *
  * - 'exact' (default): the image is read at full size from a canvas and scaled by the core's OpenCV-exact
- *   bilinear resize, the one Node uses, so the network sees the pixels it sees in Node (the browser's JPEG decoder
+ *   bilinear resize, the one-pass resize-and-normalise Node uses, so the network sees the pixels it sees in Node (the browser's JPEG decoder
  *   and sharp's give the same pixels on the upstream test images).
  * - 'canvas': the canvas scales it (bilinear, `imageSmoothingQuality: 'low'`) and only the network-size pixels are
  *   read back: less work for big images and video, pixels a few levels away from OpenCV's (measured on the
@@ -12,10 +12,10 @@
  * `File`, bytes, a URL) are decoded by `decodeImage`.
  */
 import { UltrafaceError } from '../../core/errors.js';
-import { assertRgbImage, type RgbImage } from '../../core/image.js';
-import { resizeBilinear } from '../../core/resize.js';
+import { assertRgbImage, type NetworkInput, type RgbImage } from '../../core/image.js';
+import { resizeToInputTensor } from '../../core/resize.js';
 import { describe } from '../../core/validate.js';
-import { resolveDetectorOptions, type Fit, type Preprocessed } from '../detector-core.js';
+import { resolveDetectorOptions, type Fit } from '../detector-core.js';
 import { imageSizeFromHeader, type HeaderSize } from './image-header.js';
 
 /**
@@ -241,7 +241,7 @@ export const RESAMPLINGS: readonly Resampling[] = ['exact', 'canvas'];
 export function createImageLoader(
   maxPixels: number,
   resampling: Resampling,
-): (input: unknown, fit: Fit) => Promise<Preprocessed> {
+): (input: unknown, fit: Fit) => Promise<NetworkInput> {
   let context: Context2D | undefined;
 
   const canvasOf = (width: number, height: number): Context2D => {
@@ -270,12 +270,7 @@ export function createImageLoader(
     const source = await resolveSource(input, maxPixels);
     if ('data' in source) {
       if (source.width * source.height > maxPixels) throw tooLarge(maxPixels, source.width, source.height);
-      const target = fit.size(source.width, source.height);
-      return {
-        image: resizeBilinear(source, target.width, target.height),
-        width: source.width,
-        height: source.height,
-      };
+      return toNetwork(source, fit.size(source.width, source.height), source);
     }
     let pixels: ImageData;
     let target: ReturnType<Fit['size']>;
@@ -300,10 +295,23 @@ export function createImageLoader(
       source.release?.();
     }
     const image: RgbImage = { data: pixels.data, width: pixels.width, height: pixels.height, channels: 4 };
-    return {
-      image: resampling === 'canvas' ? image : resizeBilinear(image, target.width, target.height),
-      width: source.width,
-      height: source.height,
-    };
+    return toNetwork(image, target, source); // 'canvas': already at network size, only normalised
+  };
+}
+
+/** Pixels → the network input at `target` (one-pass resize and normalisation), for an original of `original`'s size. */
+function toNetwork(
+  image: RgbImage,
+  target: { readonly width: number; readonly height: number },
+  original: { readonly width: number; readonly height: number },
+): NetworkInput {
+  const tensor = new Float32Array(3 * target.width * target.height);
+  resizeToInputTensor(image, target.width, target.height, tensor);
+  return {
+    tensor,
+    inputWidth: target.width,
+    inputHeight: target.height,
+    width: original.width,
+    height: original.height,
   };
 }
