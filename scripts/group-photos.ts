@@ -1,8 +1,8 @@
 /**
  * Faces found on upstream's group photos by a model, next to upstream RFB-320's (the group-photo test's
- * yardstick, test/runtime/group-photos.test.ts): `node --import tsx scripts/group-photos.ts <model.onnx|ckpt-export>`.
+ * yardstick, test/runtime/group-photos.test.ts): `node --import tsx scripts/group-photos.ts [model] [threshold]`.
  */
-import { iou } from '../src/core/boxes.js';
+import { countRecovered } from '../src/eval/face-recall.js';
 import { createFaceDetector } from '../src/runtime/node/detector.js';
 
 const SHARED = process.env.ULTRAFACE_SHARED ?? '../shared';
@@ -16,20 +16,7 @@ for (const name of ['1.jpg', '8.jpg', '17.jpg', '25.jpg', '26.jpg', '27.jpg']) {
   const path = `${SHARED}/reference/upstream/imgs/${name}`;
   const reference = await upstream.detect(path);
   const found = await ours.detect(path);
-  const used = new Set<number>();
-  let hits = 0;
-  for (const face of reference) {
-    let best = -1;
-    let bestIou = 0.5;
-    found.forEach((o, j) => {
-      const overlap = iou(face.box, o.box);
-      if (!used.has(j) && overlap >= bestIou) [best, bestIou] = [j, overlap];
-    });
-    if (best >= 0) {
-      used.add(best);
-      hits++;
-    }
-  }
+  const hits = countRecovered(reference, found);
   console.log(
     `${name}: ${hits} of upstream's ${reference.length} (${((100 * hits) / reference.length).toFixed(0)} %), ours ${found.length}`,
   );
