@@ -182,6 +182,12 @@ copy that would land on an input image is refused before anything runs.`,
       number,
       0.5,
     )
+    .option(
+      '--distill-annotated <iou>',
+      'no distillation at priors overlapping an annotated face at IoU ≥ this: there the annotation alone rules ' +
+        '(default: only at its positives)',
+      number,
+    )
     .addOption(new Option('--net <name>', 'network').choices(['RFB', 'slim']).default('RFB'))
     .addOption(inputSizeOption().default(320))
     .option('--epochs <n>', 'epochs', integer, 200)

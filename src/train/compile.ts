@@ -15,6 +15,7 @@ export const IMAGE_INPUT = 'input';
 export const LABELS_INPUT = 'labels';
 export const GT_LOCATIONS_INPUT = 'gt_locations';
 export const TEACHER_SCORES_INPUT = 'teacher_scores';
+export const DISTILL_MASK_INPUT = 'distill_mask';
 export const TEACHER_LOCATIONS_INPUT = 'teacher_locations';
 /** Graph output names. */
 export const LOSS_REGRESSION_OUTPUT = 'loss_regression';
@@ -45,8 +46,8 @@ export interface TrainingGraphOptions {
   readonly negPosRatio?: number;
   /**
    * Adds the distillation terms (loss.ts `emitDistillationLoss`) with these weights, and the inputs
-   * `teacher_scores` [N, P, C] and `teacher_locations` [N, P, 4] they read. Gradients are of the sum of all
-   * four losses.
+   * `teacher_scores` [N, P, C], `teacher_locations` [N, P, 4] and `distill_mask` [N, P] they read. Gradients are
+   * of the sum of all four losses.
    */
   readonly distillation?: DistillationWeights;
 }
@@ -57,6 +58,7 @@ export type TrainingInputRole =
   | 'gt_locations'
   | 'teacher_scores'
   | 'teacher_locations'
+  | 'distill_mask'
   | 'param'
   | 'running_mean'
   | 'running_var';
@@ -85,7 +87,8 @@ export interface CompiledTrainingGraph {
   readonly onnx: Uint8Array;
   /**
    * Inputs: `input` [N, 3, H, W] float32 ((x − 127)/128 RGB), `labels` [N, P] int64, `gt_locations` [N, P, 4]
-   * float32, with distillation `teacher_scores` [N, P, C] and `teacher_locations` [N, P, 4], then every learnable parameter under its state-dict key (and, in eval mode, the BN running
+   * float32, with distillation `teacher_scores` [N, P, C], `teacher_locations` [N, P, 4] and `distill_mask`
+   * [N, P], then every learnable parameter under its state-dict key (and, in eval mode, the BN running
    * statistics under theirs).
    */
   readonly inputs: readonly TrainingGraphValue<TrainingInputRole>[];
@@ -236,6 +239,12 @@ export function compileTrainingGraph(
           dtype: 'float32',
           shape: ctx.full([priorCount, 4]),
         }),
+        mask: addInput({
+          name: DISTILL_MASK_INPUT,
+          role: 'distill_mask',
+          dtype: 'float32',
+          shape: ctx.full([priorCount]),
+        }),
       }
     : undefined;
   const paramValues = new Map<string, string>();
@@ -292,7 +301,7 @@ export function compileTrainingGraph(
             teacherScores: teacher.scores,
             teacherLocations: teacher.locations,
             scale: loss.scale,
-            positives: loss.positives,
+            open: teacher.mask,
             weights: options.distillation,
           },
           mode === 'train',

@@ -153,25 +153,29 @@ export interface DistillationOperands {
   readonly teacherLocations: string;
   /** Scalar normalizer, the MultiBox loss's 1 / max(num_pos, 1), so both losses share one scale. */
   readonly scale: string;
-  /** [N, P] float 1 on the ground truth's positive priors: no distillation there. */
-  readonly positives: string;
+  /**
+   * [N, P] float 1 where the teacher teaches, 0 where the annotation alone rules: its positives, and with
+   * `annotatedIou` the priors around annotated faces (teacher.ts `distillationMask`).
+   */
+  readonly open: string;
   readonly weights: DistillationWeights;
 }
 
 export interface DistillationLoss {
-  /** Scalar w_cls · Σ_{n,p ∉ pos} Σ_c t·(log t − log p) · scale. */
+  /** Scalar w_cls · Σ_{n,p open} Σ_c t·(log t − log p) · scale. */
   readonly classification: string;
-  /** Scalar w_reg · Σ_{n,p ∉ pos} t_face · smooth-L1(loc − t_loc) · scale. */
+  /** Scalar w_reg · Σ_{n,p open} t_face · smooth-L1(loc − t_loc) · scale. */
   readonly regression: string;
   readonly gradients?: { readonly confidences: string; readonly locations: string };
 }
 
 /**
  * Knowledge distillation from a teacher with the same priors (issue #15, point 7): the student matches the
- * teacher's class distribution at every prior the annotations leave open — background, ignored and unannotated
- * faces, which is the point — and, weighted by the teacher's face probability, its box regression there. On the
- * ground truth's positive priors the annotation rules alone: a teacher that misses masked faces, or boxes faces
- * in another style than the dataset, must not argue with the human box. Face probability = 1 − t_background.
+ * teacher's class distribution at every prior the annotations leave open (`open`) — background, ignored and
+ * unannotated faces, which is the point — and, weighted by the teacher's face probability, its box regression
+ * there. On the ground truth's positive priors (and, if asked, around annotated faces) the annotation rules alone:
+ * a teacher that misses masked faces, or boxes faces in another style than the dataset, must not argue with the
+ * human box. Face probability = 1 − t_background.
  * Gradients: d/dlogits of Σ_c −t_c log p_c is p − t (Σ t = 1); smooth-L1's is clip(d, −1, 1).
  */
 export function emitDistillationLoss(
@@ -182,7 +186,7 @@ export function emitDistillationLoss(
   const { b } = ctx;
   const t = o.teacherScores;
   const logT = b.node('Log', [b.node('Max', [t, b.scalar(1e-12)])]);
-  const open3 = b.node('Unsqueeze', [b.node('Sub', [b.scalar(1), o.positives]), b.ints([2])]); // [N, P, 1]
+  const open3 = b.node('Unsqueeze', [o.open, b.ints([2])]); // [N, P, 1]
   const kl = b.node('Mul', [b.node('Mul', [t, b.node('Sub', [logT, o.logProbs])]), open3]);
   const classification = b.node('Mul', [
     b.node('Mul', [

@@ -40,9 +40,13 @@ export interface StepBatch {
   readonly labels: Int32Array;
   /** [N, P, 4] encoded regression targets. */
   readonly locations: Float32Array;
-  /** With a distillation graph: [N, P, C] teacher class probabilities and [N, P, 4] its raw regression. */
+  /**
+   * With a distillation graph: [N, P, C] teacher class probabilities, [N, P, 4] its raw regression, and [N, P]
+   * where it teaches (teacher.ts `distillationMask`).
+   */
   readonly teacherScores?: Float32Array;
   readonly teacherLocations?: Float32Array;
+  readonly distillMask?: Float32Array;
 }
 
 export interface StepResult {
@@ -159,8 +163,14 @@ export function graphFeeds(
         feeds[input.name] = new ort.Tensor('float32', batch.locations, shape);
         break;
       case 'teacher_scores':
-      case 'teacher_locations': {
-        const data = input.role === 'teacher_scores' ? batch.teacherScores : batch.teacherLocations;
+      case 'teacher_locations':
+      case 'distill_mask': {
+        const data =
+          input.role === 'teacher_scores'
+            ? batch.teacherScores
+            : input.role === 'teacher_locations'
+              ? batch.teacherLocations
+              : batch.distillMask;
         if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
         feeds[input.name] = new ort.Tensor('float32', data, shape);
         break;
@@ -233,6 +243,7 @@ export function splitBatch(batch: StepBatch, shards: number): StepBatch[] {
       locations: slice(batch.locations),
       ...(batch.teacherScores ? { teacherScores: slice(batch.teacherScores) } : {}),
       ...(batch.teacherLocations ? { teacherLocations: slice(batch.teacherLocations) } : {}),
+      ...(batch.distillMask ? { distillMask: slice(batch.distillMask) } : {}),
     });
     start = end;
   }
@@ -379,8 +390,8 @@ class ShardWorkers {
       this.#pending[shard] = { id, resolve, reject };
       const worker = this.#workers[shard];
       worker.ref();
-      const { images, labels, locations, teacherScores, teacherLocations } = request.batch;
-      const transfer = [images, labels, locations, teacherScores, teacherLocations]
+      const { images, labels, locations, teacherScores, teacherLocations, distillMask } = request.batch;
+      const transfer = [images, labels, locations, teacherScores, teacherLocations, distillMask]
         .filter((a) => a !== undefined)
         .map((a) => a.buffer);
       worker.postMessage({ id, ...request } satisfies StepWorkerRequest, transfer as ArrayBuffer[]);

@@ -93,3 +93,51 @@ export function ignoreTeacherFaces(
   }
   return switched;
 }
+
+/**
+ * Where the teacher teaches: 1 at priors the annotation leaves open, 0 at its positives (label > 0) and, with
+ * `annotatedIou`, also at every prior that overlaps an annotated face (box label > 0) at IoU ≥ `annotatedIou`.
+ * The second rule keeps a teacher that boxes faces in another style than a dataset's annotators from pulling the
+ * student's scores and boxes around annotated faces its way, while it still teaches every face no one annotated.
+ *
+ * @param labels [N, P] matched labels (0 background, > 0 face, −1 ignored)
+ * @param boxes per image [M, 4] annotated boxes, normalized corners; `boxLabels` their labels
+ * @param priors [P, 4] center form (cx, cy, w, h), normalized
+ * @returns [N, P] float32 0/1
+ */
+export function distillationMask(
+  labels: Int32Array,
+  boxes: readonly Float32Array[],
+  boxLabels: readonly Int32Array[],
+  priors: Float32Array,
+  annotatedIou: number | undefined,
+): Float32Array {
+  const count = priors.length / 4;
+  const mask = new Float32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) mask[i] = labels[i] > 0 ? 0 : 1;
+  if (annotatedIou === undefined) return mask;
+  for (let n = 0; n < boxes.length; n++) {
+    const imageBoxes = boxes[n];
+    for (let m = 0; m < boxLabels[n].length; m++) {
+      if (boxLabels[n][m] <= 0) continue;
+      const x1 = imageBoxes[4 * m];
+      const y1 = imageBoxes[4 * m + 1];
+      const x2 = imageBoxes[4 * m + 2];
+      const y2 = imageBoxes[4 * m + 3];
+      const area = (x2 - x1) * (y2 - y1);
+      for (let p = 0; p < count; p++) {
+        const cx = priors[4 * p];
+        const cy = priors[4 * p + 1];
+        const hw = priors[4 * p + 2] / 2;
+        const hh = priors[4 * p + 3] / 2;
+        const w = Math.min(x2, cx + hw) - Math.max(x1, cx - hw);
+        if (w <= 0) continue;
+        const h = Math.min(y2, cy + hh) - Math.max(y1, cy - hh);
+        if (h <= 0) continue;
+        const inter = w * h;
+        if (inter / (area + 4 * hw * hh - inter) >= annotatedIou) mask[n * count + p] = 0;
+      }
+    }
+  }
+  return mask;
+}

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { UltrafaceError } from '../core/errors.js';
 import { integerInRange } from '../core/validate.js';
 import { INPUT_SIZES, type InputSizeName, type NetVersion } from '../core/presets.js';
+import { generatePriors } from '../core/priors.js';
 import { createRandom } from '../core/random.js';
 import type { AugmentOptionsInput } from '../data/augment/index.js';
 import { createBatchSource, type BatchPosition, type BatchSource } from '../data/batches.js';
@@ -38,7 +39,7 @@ import {
   type StepResult,
   type StepRunner,
 } from './step-runner.js';
-import { createTeacher, ignoreTeacherFaces } from './teacher.js';
+import { createTeacher, distillationMask, ignoreTeacherFaces } from './teacher.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -73,6 +74,11 @@ export interface DistillationConfig {
    * (never mined as negatives). 1 switches it off.
    */
   readonly ignoreThreshold: number;
+  /**
+   * Also leave to the annotation every prior that overlaps an annotated face at this IoU or more (teacher.ts
+   * `distillationMask`); undefined: only the annotation's positives.
+   */
+  readonly annotatedIou?: number;
 }
 
 export interface TrainOptions {
@@ -238,6 +244,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const teacher = config.distillation
     ? await createTeacher(await readTeacherWeights(config.distillation.teacher), size, options.threads)
     : undefined;
+  const priors = generatePriors(size); // [P, 4] for the distillation mask
   const runner = await createStepRunner(graph, trainGraph, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     shards: options.shards ?? defaultShards(options.threads),
@@ -277,7 +284,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const labels = batch.labels.slice();
         if (config.distillation.ignoreThreshold < 1)
           ignoreTeacherFaces(labels, t.scores, teacher.numClasses, config.distillation.ignoreThreshold);
-        stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations };
+        const distillMask = distillationMask(
+          batch.labels,
+          batch.boxes,
+          batch.boxLabels,
+          priors,
+          config.distillation.annotatedIou,
+        );
+        stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations, distillMask };
       }
       const losses = await trainStep(
         runner,

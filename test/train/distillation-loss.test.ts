@@ -62,7 +62,7 @@ async function lossSession(): Promise<ort.InferenceSession> {
       teacherScores: 't_scores',
       teacherLocations: 't_loc',
       scale: box.scale,
-      positives: box.positives,
+      open: b.node('Sub', [b.scalar(1), box.positives]), // distillationMask without annotatedIou
       weights: WEIGHTS,
     },
     true,

@@ -8,7 +8,7 @@ import { IGNORE_LABEL } from '../../src/core/matching.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
-import { ignoreTeacherFaces } from '../../src/train/teacher.js';
+import { distillationMask, ignoreTeacherFaces } from '../../src/train/teacher.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
@@ -83,5 +83,19 @@ describe('train with a distillation teacher', () => {
     const scores = Float32Array.from([0.2, 0.8, 0.6, 0.4, 0.1, 0.9, 0.5, 0.5, 0.9, 0.1]);
     assert.equal(ignoreTeacherFaces(labels, scores, 2, 0.5), 2);
     assert.deepEqual(Array.from(labels), [IGNORE_LABEL, 0, 1, IGNORE_LABEL, IGNORE_LABEL]);
+  });
+
+  it('distillationMask: open everywhere but the positives, and with annotatedIou around annotated faces', () => {
+    // Four priors (cx, cy, w, h): on the face, shifted by half a face, far away, and on an ignore region.
+    const priors = Float32Array.from([
+      0.2, 0.2, 0.2, 0.2, 0.3, 0.2, 0.2, 0.2, 0.8, 0.8, 0.2, 0.2, 0.6, 0.2, 0.2, 0.2,
+    ]);
+    const labels = Int32Array.from([1, 0, 0, IGNORE_LABEL]);
+    const boxes = [Float32Array.from([0.1, 0.1, 0.3, 0.3, 0.5, 0.1, 0.7, 0.3])]; // a face, an ignore region
+    const boxLabels = [Int32Array.from([1, IGNORE_LABEL])];
+    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, undefined)), [0, 1, 1, 1]);
+    // The shifted prior overlaps the face at IoU 0.02 / 0.06 = 1/3: left to the annotation at 0.3, not at 0.4.
+    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, 0.3)), [0, 0, 1, 1]);
+    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, 0.4)), [0, 1, 1, 1]);
   });
 });

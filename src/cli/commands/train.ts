@@ -37,6 +37,7 @@ export interface TrainCommandOptions {
   readonly teacher?: string;
   readonly distill: number[];
   readonly teacherIgnore: number;
+  readonly distillAnnotated?: number;
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -138,7 +139,10 @@ async function validationMetrics(
   return metrics;
 }
 
-/** `--teacher`, `--distill cls,reg`, `--teacher-ignore p` → the run's distillation settings. */
+/**
+ * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou` → the run's distillation
+ * settings.
+ */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   if (options.teacher === undefined) return undefined;
   const [classification, regression] = options.distill;
@@ -154,10 +158,18 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
       `--teacher-ignore: expected a probability in (0, 1] but received ${options.teacherIgnore}`,
     );
   }
+  const annotated = options.distillAnnotated;
+  if (annotated !== undefined && !(annotated > 0 && annotated <= 1)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill-annotated: expected an IoU in (0, 1] but received ${annotated}`,
+    );
+  }
   return {
     teacher: options.teacher,
     weights: { classification, regression },
     ignoreThreshold: options.teacherIgnore,
+    ...(annotated === undefined ? {} : { annotatedIou: annotated }),
   };
 }
 
