@@ -371,6 +371,7 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--max-queue <n>', 'requests admitted at once; more get 503 + Retry-After', integer, 256)
     .option('--timeout-ms <ms>', 'answer 504 when a request takes longer', integer, 10_000)
     .option('--threads <n>', 'onnxruntime threads (default 1)', integer)
+    .addOption(decodeOption())
     .action(async (options: Parameters<typeof runServe>[0]) => {
       setExitCode(await runServe(options, io));
     });

@@ -6,6 +6,7 @@ import type { PostprocessOptions } from '../core/detect-options.js';
 import { UltrafaceError } from '../core/errors.js';
 import { INPUT_SIZE_NAMES, isInputSizeName, type InputSizeName } from '../core/presets.js';
 import { describe, integerInRange, invalidOption, knownKeys, numberInRange } from '../core/validate.js';
+import { decodeMode, type DecodeMode } from '../runtime/node/image.js';
 
 export interface FaceServerOptions {
   /** ONNX model: a path, its bytes, or a name `createFaceDetector` knows (default: the shipped rfb-320). */
@@ -33,8 +34,10 @@ export interface FaceServerOptions {
   readonly maxQueue?: number;
   /** A request not answered within this many ms (after its body arrived) is answered 504. Default 10 s. */
   readonly timeoutMs?: number;
-  /** onnxruntime intra-op threads (default: onnxruntime's choice). */
+  /** onnxruntime intra-op threads (default 1: inference in its own thread, beside decoding). */
   readonly threads?: number;
+  /** JPEG decoding, `'scaled'` (default) or `'full'`: see the detector's `decode` option. */
+  readonly decode?: DecodeMode;
   /** Receives failures that are the server's fault (HTTP 500), e.g. to log them. */
   readonly onError?: (error: unknown) => void;
 }
@@ -52,6 +55,7 @@ export interface ResolvedServerOptions {
   readonly maxQueue: number;
   readonly timeoutMs: number;
   readonly threads: number | undefined;
+  readonly decode: DecodeMode;
   readonly onError: ((error: unknown) => void) | undefined;
 }
 
@@ -79,6 +83,7 @@ const SERVER_OPTION_KEYS = [
   'maxQueue',
   'timeoutMs',
   'threads',
+  'decode',
   'onError',
 ];
 
@@ -120,6 +125,7 @@ export function resolveServerOptions(options: FaceServerOptions, cpus: number): 
     maxQueue: integerInRange('maxQueue', options.maxQueue ?? d.maxQueue, 1, 1_000_000),
     timeoutMs: integerInRange('timeoutMs', options.timeoutMs ?? d.timeoutMs, 1, 3_600_000),
     threads: options.threads === undefined ? undefined : integerInRange('threads', options.threads, 1, 256),
+    decode: decodeMode(options.decode),
     onError,
   });
 }

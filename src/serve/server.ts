@@ -298,7 +298,12 @@ async function listen(opts: ResolvedServerOptions, detector: FaceDetector): Prom
       try {
         await checkImageHeader(bytes, opts.maxPixels);
         const { width, height } = INPUT_SIZES[inputSize];
-        const image = await preprocess(bytes, { width, height, maxPixels: opts.maxPixels });
+        const image = await preprocess(bytes, {
+          width,
+          height,
+          maxPixels: opts.maxPixels,
+          decode: opts.decode,
+        });
         const ms = now() - start;
         metrics.decodeSeconds.observe(ms / 1000);
         metrics.imagesDecoded.inc({ result: 'ok' });

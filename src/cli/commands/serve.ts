@@ -1,5 +1,6 @@
 import { isUltrafaceError } from '../../core/errors.js';
 import { resolveModelArgument } from '../../runtime/node/bundled-models.js';
+import type { DecodeMode } from '../../runtime/node/image.js';
 import { parseByteSize } from '../../serve/options.js';
 import { startFaceServer, type FaceServer } from '../../serve/server.js';
 import type { CliIo } from '../io.js';
@@ -18,6 +19,7 @@ export interface ServeCommandOptions {
   readonly maxQueue?: number;
   readonly timeoutMs?: number;
   readonly threads?: number;
+  readonly decode?: DecodeMode;
 }
 
 export interface ServeControl {
@@ -59,6 +61,7 @@ export async function runServe(
       ...(options.maxQueue === undefined ? {} : { maxQueue: options.maxQueue }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.decode === undefined ? {} : { decode: options.decode }),
       onError: (error) => {
         const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
         io.stderr.write(`ultraface serve: internal error: ${text}\n`);
