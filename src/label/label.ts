@@ -28,7 +28,7 @@ import { readWeightsFile, sniffWeightsFormat } from '../model/import/weights-fil
 import { createModel } from '../model/model.js';
 import { exportOnnx } from '../model/onnx/writer.js';
 import { createFaceDetector, type FaceDetector } from '../runtime/node/detector.js';
-import { ensureDirectory } from '../runtime/node/files.js';
+import { ensureDirectory, writeFileAtomic } from '../runtime/node/files.js';
 import { weightedBoxFusion, type ScoredBox } from './fuse.js';
 
 export interface LabelOptions {
@@ -131,7 +131,7 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
         resumed++;
       } else {
         counts = await labelImage(sample, id);
-        await writeAtomic(countsPath, JSON.stringify(counts));
+        await writeFileAtomic(countsPath, JSON.stringify(counts));
       }
       perImage.push({ source: id.split('_')[0], counts });
       options.onProgress?.(index + 1, samples.length);
@@ -203,7 +203,7 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
       else addedIgnored++;
     }
     await copyFile(path, join(partial, 'JPEGImages', `${id}.jpg`), constants.COPYFILE_FICLONE);
-    await writeAtomic(
+    await writeFileAtomic(
       join(partial, 'Annotations', `${id}.xml`),
       vocAnnotationXml({
         filename: `${id}.jpg`,
@@ -312,8 +312,4 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
+

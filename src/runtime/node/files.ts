@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { isUltrafaceError, UltrafaceError } from '../../core/errors.js';
 
@@ -10,7 +10,9 @@ import { isUltrafaceError, UltrafaceError } from '../../core/errors.js';
  * @throws UltrafaceError E_IO when the folder cannot be created or the file cannot be written
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  // Not derived from the file's own name: a name near the 255-byte limit (faces-voc has 244-byte ones) plus a
+  // suffix would not be a valid name.
+  const temporary = join(dirname(path), `.${randomUUID()}.tmp`);
   try {
     await ensureDirectory(dirname(path));
     await writeFile(temporary, data, { flag: 'wx' });
