@@ -311,5 +311,3 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
-
-
