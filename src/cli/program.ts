@@ -280,6 +280,11 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--high <score>', 'fused score from which a teacher face is added as a face', number, 0.7)
     .option('--low <score>', 'fused score from which it is added as an ignore region', number, 0.3)
     .option('--fuse-iou <iou>', 'IoU above which boxes of different runs are one face', number, 0.55)
+    .option(
+      '--promote-ignored',
+      "make a human ignore region (WIDER's invalid and under-10 px faces, VOC difficult) a face where a teacher " +
+        'face scoring ≥ --high covers it',
+    )
     .option('--threads <n>', 'onnxruntime threads (default 1)', integer)
     .requiredOption('-o, --out <dir>', 'the VOC folder to write (built in <dir>.partial; a rerun resumes)')
     .option('--overwrite', 'replace an existing <dir>')

@@ -49,6 +49,11 @@ export interface LabelOptions {
   readonly fuseIou?: number;
   /** A teacher box overlapping a human box at this IoU (default 0.3), or lying ≥ 60 % inside one, is that face. */
   readonly humanOverlap?: number;
+  /**
+   * A human ignore region (WIDER's `invalid` and under-10 px faces, VOC `difficult`) that a teacher face scoring
+   * ≥ `high` covers becomes a face. Default false: human ignore regions stay as they are.
+   */
+  readonly promoteIgnored?: boolean;
   readonly outDir: string;
   /** Replace an existing outDir. Default false. */
   readonly overwrite?: boolean;
@@ -64,6 +69,8 @@ export interface LabelCounts {
   /** Teacher faces added as faces and as ignore regions. */
   readonly addedFaces: number;
   readonly addedIgnored: number;
+  /** Human ignore regions made faces (`promoteIgnored`; counted in `humanIgnored` too). */
+  readonly promoted: number;
 }
 
 export interface LabelSummary extends LabelCounts {
@@ -86,6 +93,7 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
   }
   const fuseIou = numberInRange('fuseIou', options.fuseIou ?? 0.55, 0, 1);
   const humanOverlap = numberInRange('humanOverlap', options.humanOverlap ?? 0.3, 0, 1);
+  const promoteIgnored = options.promoteIgnored ?? false;
   const sizes = options.sizes ?? [640];
   const flip = options.flip ?? true;
   if (options.teachers.length === 0 || sizes.length === 0) {
@@ -127,7 +135,11 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
       const countsPath = join(partial, '.counts', `${id}.json`);
       let counts: LabelCounts;
       if (await exists(countsPath)) {
-        counts = JSON.parse(await readFile(countsPath, 'utf8')) as LabelCounts;
+        // Counts written before `promoted` existed lack it.
+        counts = {
+          promoted: 0,
+          ...(JSON.parse(await readFile(countsPath, 'utf8')) as Partial<LabelCounts>),
+        } as LabelCounts;
         resumed++;
       } else {
         counts = await labelImage(sample, id);
@@ -151,6 +163,7 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
           low,
           fuseIou,
           humanOverlap,
+          promoteIgnored,
           summary,
         },
         null,
@@ -193,10 +206,19 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
     }));
     let addedFaces = 0;
     let addedIgnored = 0;
+    let promoted = 0;
     for (const { box, score } of weightedBoxFusion(runs, { iouThreshold: fuseIou })) {
       if (score < low) break; // sorted by score
-      if (human.some((h) => iou(h.box, box) >= humanOverlap || inside(box, h.box) >= INSIDE_FRACTION))
+      const covered = human.findIndex(
+        (h) => iou(h.box, box) >= humanOverlap || inside(box, h.box) >= INSIDE_FRACTION,
+      );
+      if (covered >= 0) {
+        if (promoteIgnored && score >= high && objects[covered].difficult) {
+          objects[covered] = { ...objects[covered], difficult: false };
+          promoted++;
+        }
         continue;
+      }
       const face = score >= high;
       objects.push({ box: [box.x1, box.y1, box.x2, box.y2], difficult: !face });
       if (face) addedFaces++;
@@ -222,6 +244,7 @@ export async function labelDataset(options: LabelOptions): Promise<LabelSummary>
       humanIgnored,
       addedFaces,
       addedIgnored,
+      promoted,
     };
   }
 }
@@ -257,6 +280,7 @@ function summarize(
     humanIgnored: 0,
     addedFaces: 0,
     addedIgnored: 0,
+    promoted: 0,
   });
   const total = zero();
   const bySource: Record<string, ReturnType<typeof zero>> = {};

@@ -70,5 +70,37 @@ describe('ultraface label', () => {
     const resumed = await labelDataset({ ...options, sizes: [320], outDir: again });
     assert.equal(resumed.resumed, 1);
     assert.equal(resumed.addedFaces, 42);
+    assert.equal(resumed.promoted, 0); // counts from before `promoted` existed
+  });
+
+  it('promoteIgnored: a human ignore region the teacher is sure of becomes a face; otherwise it stays', async () => {
+    const ignoredRoot = join(dir, 'ignored');
+    for (const sub of ['Annotations', 'JPEGImages', 'ImageSets/Main'])
+      mkdirSync(join(ignoredRoot, sub), { recursive: true });
+    copyFileSync(join(root, 'JPEGImages', 'crowd_9.jpg'), join(ignoredRoot, 'JPEGImages', 'crowd_9.jpg'));
+    writeFileSync(
+      join(ignoredRoot, 'Annotations', 'crowd_9.xml'),
+      vocAnnotationXml({
+        filename: 'crowd_9.jpg',
+        width: 1024,
+        height: 683,
+        depth: 3,
+        objects: [{ box: HUMAN, difficult: true }, { box: [0, 0, 30, 30] }], // the reader wants one face
+      }),
+    );
+    writeFileSync(join(ignoredRoot, 'ImageSets', 'Main', 'trainval.txt'), 'crowd_9\n');
+    const options = { dataset: { root: ignoredRoot }, teachers: [TEACHER], sizes: [640] as const };
+    const kept = await labelDataset({ ...options, outDir: join(dir, 'kept') });
+    const promoted = await labelDataset({ ...options, outDir: join(dir, 'promoted'), promoteIgnored: true });
+    assert.deepEqual([kept.humanFaces, kept.humanIgnored, kept.promoted], [1, 1, 0]);
+    assert.deepEqual([promoted.humanFaces, promoted.humanIgnored, promoted.promoted], [1, 1, 1]);
+    assert.equal(promoted.addedFaces, kept.addedFaces);
+    const difficult = async (out: string): Promise<boolean> => {
+      const image = (await readVocDataset(out, { keepDifficult: true })).images[0];
+      assert.deepEqual(Array.from(image.boxes.subarray(0, 4)), HUMAN);
+      return image.difficult[0] === 1;
+    };
+    assert.equal(await difficult(join(dir, 'kept')), true);
+    assert.equal(await difficult(join(dir, 'promoted')), false);
   });
 });

@@ -14,6 +14,7 @@ export interface LabelCommandOptions {
   readonly high: number;
   readonly low: number;
   readonly fuseIou: number;
+  readonly promoteIgnored?: boolean;
   readonly out: string;
   readonly overwrite?: boolean;
   readonly threads?: number;
@@ -21,7 +22,8 @@ export interface LabelCommandOptions {
 
 const describeCounts = (c: LabelCounts): string =>
   `${c.images} images: ${c.humanFaces} human faces (+${c.addedFaces} from teachers), ` +
-  `${c.humanIgnored} human ignore regions (+${c.addedIgnored} from teachers)`;
+  `${c.humanIgnored} human ignore regions (+${c.addedIgnored} from teachers` +
+  `${c.promoted > 0 ? `; ${c.promoted} of the human ones made faces` : ''})`;
 
 /** `ultraface label`: teacher-completed annotations as a new VOC root (src/label/label.ts). */
 export async function runLabel(options: LabelCommandOptions, io: CliIo): Promise<number> {
@@ -37,6 +39,7 @@ export async function runLabel(options: LabelCommandOptions, io: CliIo): Promise
       high: options.high,
       low: options.low,
       fuseIou: options.fuseIou,
+      promoteIgnored: options.promoteIgnored ?? false,
       outDir: options.out,
       overwrite: options.overwrite ?? false,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
