@@ -1,4 +1,4 @@
-import { assertRgbImage, inputValue, toInputTensor, type RgbImage } from './image.js';
+import { assertRgbImage, inputValue, toInputTensor, type NetworkInput, type RgbImage } from './image.js';
 import { integerInRange } from './validate.js';
 
 /** OpenCV's fixed-point interpolation weights: 11 fractional bits (`INTER_RESIZE_COEF_BITS`). */
@@ -65,6 +65,26 @@ export function resizeToInputTensor(
       }
     });
   }
+}
+
+/**
+ * `image` as a new network input of `size` (one-pass {@link resizeToInputTensor}), for an original image of
+ * `original`'s size, which boxes are scaled back to.
+ */
+export function toNetworkInput(
+  image: RgbImage,
+  size: { readonly width: number; readonly height: number },
+  original: { readonly width: number; readonly height: number },
+): NetworkInput {
+  const tensor = new Float32Array(3 * size.width * size.height);
+  resizeToInputTensor(image, size.width, size.height, tensor);
+  return {
+    tensor,
+    inputWidth: size.width,
+    inputHeight: size.height,
+    width: original.width,
+    height: original.height,
+  };
 }
 
 function checkResize(image: RgbImage, width: number, height: number): void {

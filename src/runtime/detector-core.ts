@@ -14,8 +14,9 @@ import {
   type ResolvedPostprocessOptions,
 } from '../core/detect-options.js';
 import { isUltrafaceError, UltrafaceError } from '../core/errors.js';
-import { toInputTensor, type NetworkInput, type RgbImage } from '../core/image.js';
+import type { NetworkInput, RgbImage } from '../core/image.js';
 import { facesFromOutputs, type Detection } from '../core/postprocess.js';
+import { toNetworkInput } from '../core/resize.js';
 import { networkSize, type InputSizeName, type NetworkSize } from '../core/presets.js';
 import { generatePriors } from '../core/priors.js';
 import { describe, integerInRange, invalidOption } from '../core/validate.js';
@@ -270,13 +271,6 @@ export function detectionsFromOutputs(
   });
 }
 
-/** A caller's image at network size as the network's input. */
-function toNetworkInput({ image, width, height }: Preprocessed): NetworkInput {
-  const tensor = new Float32Array(3 * image.width * image.height);
-  toInputTensor(image, tensor);
-  return { tensor, inputWidth: image.width, inputHeight: image.height, width, height };
-}
-
 /**
  * A face detector over a loaded model: the runtime gives how to load its images (at the sizes `fit` gives, from
  * `fitFor`, called before the session is created so that a refused option leaves nothing to release) and how to
@@ -418,7 +412,7 @@ export function createDetectorCore<Image>(settings: {
           ? options.post
           : resolvePostprocessOptions({ ...options.post, ...override });
       });
-      const inputs = items.map(toNetworkInput);
+      const inputs = items.map((item) => toNetworkInput(item.image, item.image, item)); // at network size: a copy
       const chunk = model.dynamicBatch ? items.length : 1;
       const results: Detection[][] = [];
       for (let start = 0; start < items.length; start += chunk) {

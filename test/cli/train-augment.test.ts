@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
+import { tinyTrainArgs } from '../helpers/train-cli.js';
 
 describe('ultraface train --augment <file.json>', () => {
   let dir: string;
@@ -17,29 +17,7 @@ describe('ultraface train --augment <file.json>', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const trainArgs = (augment: string, out: string): string[] => [
-    'train',
-    '--dataset',
-    sharedPath('data/faces-voc'),
-    '--split',
-    'test',
-    '--net',
-    'slim',
-    '--input-size',
-    '128',
-    '--epochs',
-    '1',
-    '--batch-size',
-    '2',
-    '--max-steps',
-    '1',
-    '--threads',
-    '1',
-    '--augment',
-    augment,
-    '-o',
-    out,
-  ];
+  const trainArgs = (augment: string, out: string): string[] => tinyTrainArgs(out, ['--augment', augment]);
 
   it('trains with the options of the file, and stores them in the checkpoint', async () => {
     const options = { preset: 'default', expand: { probability: 0.6, maxRatio: 4 } };

@@ -8,6 +8,7 @@ import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import type { DistillationConfig } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tinyTrainArgs } from '../helpers/train-cli.js';
 
 describe('ultraface train --teacher … --distill-annotated <iou>', () => {
   let dir: string;
@@ -18,30 +19,12 @@ describe('ultraface train --teacher … --distill-annotated <iou>', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const trainArgs = (out: string, ...extra: string[]): string[] => [
-    'train',
-    '--dataset',
-    sharedPath('data/faces-voc'),
-    '--split',
-    'test',
-    '--net',
-    'slim',
-    '--input-size',
-    '128',
-    '--epochs',
-    '1',
-    '--batch-size',
-    '2',
-    '--max-steps',
-    '1',
-    '--threads',
-    '1',
-    '--teacher',
-    sharedPath('reference/upstream/models/pretrained/version-slim-320.pth'),
-    ...extra,
-    '-o',
-    out,
-  ];
+  const trainArgs = (out: string, ...extra: string[]): string[] =>
+    tinyTrainArgs(out, [
+      '--teacher',
+      sharedPath('reference/upstream/models/pretrained/version-slim-320.pth'),
+      ...extra,
+    ]);
 
   it('trains a step with the mask and keeps the setting in the checkpoint', async () => {
     const out = join(dir, 'run');

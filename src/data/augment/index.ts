@@ -25,10 +25,10 @@
  * mosaic: the sample's quarter, then each partner's; the plan itself comes from a fork of it, see mosaic.ts).
  */
 import { UltrafaceError } from '../../core/errors.js';
-import { assertRgbImage, toInputTensor, type RgbImage } from '../../core/image.js';
+import { assertRgbImage, type RgbImage } from '../../core/image.js';
 import { IMAGE_MEAN } from '../../core/presets.js';
 import type { Random } from '../../core/random.js';
-import { resizeBilinear } from '../../core/resize.js';
+import { resizeToInputTensor } from '../../core/resize.js';
 import { integerInRange } from '../../core/validate.js';
 import { drawGeometry, transformBoxes, type GeometryPlan, type Rect } from './geometry.js';
 import { pasteQuarter, placeBoxes, planMosaic, quarterRect, type MosaicPlan } from './mosaic.js';
@@ -266,7 +266,7 @@ function augmentImage(
       window.x === 0 && window.y === 0 && window.width === W && window.height === H && !mirror
         ? image
         : materializeWindow(image, left, top, window, mirror, fill);
-    toInputTensor(resizeBilinear(windowImage, outW, outH), tensor, offset);
+    resizeToInputTensor(windowImage, outW, outH, tensor, offset);
   } else {
     const source = { image, left, top, recipe: pixelRecipe(photometric) };
     resampleWindow(source, window, mirror, fill, outW, outH, tensor, offset);

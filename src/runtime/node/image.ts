@@ -7,7 +7,7 @@ import sharp, { type Metadata } from 'sharp';
 
 import { UltrafaceError } from '../../core/errors.js';
 import { assertRgbImage, type NetworkInput, type RgbImage } from '../../core/image.js';
-import { resizeBilinear, resizeToInputTensor } from '../../core/resize.js';
+import { resizeBilinear, toNetworkInput } from '../../core/resize.js';
 import { describe, integerInRange, invalidOption, knownKeys } from '../../core/validate.js';
 
 /**
@@ -153,10 +153,7 @@ export async function preprocessToTensor(
   options: { readonly fit: FitSize; readonly maxPixels: number; readonly decode: DecodeMode },
 ): Promise<NetworkInput> {
   const decoded = await decode(input, options);
-  const { width, height } = decoded.target;
-  const tensor = new Float32Array(3 * width * height);
-  resizeToInputTensor(decoded.image, width, height, tensor);
-  return { tensor, inputWidth: width, inputHeight: height, width: decoded.width, height: decoded.height };
+  return toNetworkInput(decoded.image, decoded.target, decoded);
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import { UltrafaceError } from '../../core/errors.js';
 import { assertRgbImage, type NetworkInput, type RgbImage } from '../../core/image.js';
-import { resizeToInputTensor } from '../../core/resize.js';
+import { toNetworkInput } from '../../core/resize.js';
 import { describe } from '../../core/validate.js';
 import { resolveDetectorOptions, type Fit } from '../detector-core.js';
 import { imageSizeFromHeader, type HeaderSize } from './image-header.js';
@@ -270,7 +270,7 @@ export function createImageLoader(
     const source = await resolveSource(input, maxPixels);
     if ('data' in source) {
       if (source.width * source.height > maxPixels) throw tooLarge(maxPixels, source.width, source.height);
-      return toNetwork(source, fit.size(source.width, source.height), source);
+      return toNetworkInput(source, fit.size(source.width, source.height), source);
     }
     let pixels: ImageData;
     let target: ReturnType<Fit['size']>;
@@ -295,23 +295,6 @@ export function createImageLoader(
       source.release?.();
     }
     const image: RgbImage = { data: pixels.data, width: pixels.width, height: pixels.height, channels: 4 };
-    return toNetwork(image, target, source); // 'canvas': already at network size, only normalised
-  };
-}
-
-/** Pixels → the network input at `target` (one-pass resize and normalisation), for an original of `original`'s size. */
-function toNetwork(
-  image: RgbImage,
-  target: { readonly width: number; readonly height: number },
-  original: { readonly width: number; readonly height: number },
-): NetworkInput {
-  const tensor = new Float32Array(3 * target.width * target.height);
-  resizeToInputTensor(image, target.width, target.height, tensor);
-  return {
-    tensor,
-    inputWidth: target.width,
-    inputHeight: target.height,
-    width: original.width,
-    height: original.height,
+    return toNetworkInput(image, target, source); // 'canvas': already at network size, only normalised
   };
 }
