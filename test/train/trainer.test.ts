@@ -12,6 +12,7 @@ import { createFaceDetector } from '../../src/runtime/node/detector.js';
 import { decodeCheckpoint, type Checkpoint } from '../../src/train/checkpoint.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
+import { tinyTrainArgs } from '../helpers/train-cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
 
@@ -119,29 +120,7 @@ describe('train', () => {
       '--import',
       'tsx',
       'src/cli/main.ts',
-      'train',
-      '--dataset',
-      sharedPath('data/faces-voc'),
-      '--split',
-      'test',
-      '--net',
-      'slim',
-      '--input-size',
-      '128',
-      '--epochs',
-      '1',
-      '--batch-size',
-      '8',
-      '--max-steps',
-      '6',
-      '--checkpoint-every',
-      '2',
-      '--threads',
-      '1',
-      '--seed',
-      '3',
-      '-o',
-      out,
+      ...tinyTrainArgs(out, ['--checkpoint-every', '2', '--seed', '3'], { batchSize: 8, maxSteps: 6 }),
     ];
     type State = { epochSums: { seconds?: number }; history: EpochRecord[] };
     const checkpoint = (out: string): Checkpoint<State> =>
