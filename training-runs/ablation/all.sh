@@ -1,0 +1,21 @@
+#!/bin/sh
+# Issue #15's ablation rows, one after another (~11 min each alone on 2 cores), into runs/ablation/<row>:
+#   wider:  + WIDER-1k as upstream trains on it (faces under 10 px and `invalid` ones dropped, i.e. background)
+#   ignore: + WIDER-1k read directly (those faces become ignore regions)
+#   mosaic: + the 2x2 mosaic (a quarter of the samples)
+# A row whose run has validated is skipped, so the script can be rerun after a stop.
+set -e
+cd /work/main
+mkdir -p runs/ablation
+W=/work/main/runs/ablation/wider-1k-voc
+[ -f runs/rfb-320-bn.onnx ] || node --import tsx src/cli/main.ts export training-runs/rfb-320/last.ckpt --no-fold-bn \
+  --out runs/rfb-320-bn.onnx
+[ -d $W ] || node --import tsx src/cli/main.ts convert-widerface \
+  --images ../shared/data/widerface-train-1k/WIDER_train/images \
+  --annotations ../shared/data/widerface-train-1k/wider_face_split/wider_face_train_bbx_gt.txt -o $W
+for row in "wider voc:$W:3" "ignore wider:../shared/data/widerface-train-1k:3" \
+  "mosaic wider:../shared/data/widerface-train-1k:3 --augment /work/main/training-runs/ablation/mosaic.json"; do
+  set -- $row
+  if [ -f runs/ablation/$1/history.json ] && grep -q '"AP50"' runs/ablation/$1/history.json; then continue; fi
+  /usr/bin/time -f "$1 wall %e s" training-runs/ablation/run.sh "$@" > runs/ablation/$1.out 2>&1
+done
