@@ -38,7 +38,7 @@ describe('install settings and the README', () => {
   });
 
   it('Set up names the bundled model for group photos', () => {
-    assert.match(section('Set up'), /\*\*Group photos:\*\* the default `rfb-320` is the best bundled model/);
+    assert.match(section('Set up'), /\*\*Group photos:\*\* `rfb-640` finds the most faces in crowds/);
   });
 
   it('the train example validates on a folder that has the test split', () => {
