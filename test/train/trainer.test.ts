@@ -12,8 +12,8 @@ import { createFaceDetector } from '../../src/runtime/node/detector.js';
 import { decodeCheckpoint, type Checkpoint } from '../../src/train/checkpoint.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
-import { tinyTrainArgs } from '../helpers/train-cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tinyTrainArgs } from '../helpers/train-cli.js';
 import { tinyConfig } from './helpers/tiny.js';
 
 /** The tiny preset (STYLE.md §12): slim at 128x96 on 8 faces-voc photos, no augmentation. */
