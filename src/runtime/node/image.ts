@@ -286,7 +286,7 @@ async function withTemporaryFile<T>(bytes: Uint8Array, use: (path: string) => Pr
  * floor(W/s) x floor(H/s)) still has at least twice the target size on each constrained axis, so the bilinear
  * resize after it still reduces at least 2x; 1 when none qualifies, when no target is given, or for other formats.
  * Why 2x: decoding down to just the target size (1x) made the DCT-domain average the whole reduction, and cost
- * 0.010 AP on widerface-val-dev medium and hard (0.653 / 0.346 against 0.663 / 0.355, the default RFB-320).
+ * 0.010 AP on widerface-val-dev medium and hard (0.653 / 0.346 against 0.663 / 0.355, the default RFB-320 of the time).
  */
 export function shrinkFactor(
   meta: Pick<Metadata, 'format'>,
