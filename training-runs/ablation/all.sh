@@ -3,7 +3,7 @@
 #   ignore:  + WIDER-1k read directly (faces under 10 px and `invalid` ones become ignore regions)
 #   mosaic:  the same + the 2x2 mosaic (a quarter of the samples)
 #   wider:   + WIDER-1k as upstream trains on it (those faces dropped, i.e. taught as background)
-#   distill: ignore + distillation from upstream's RFB-320 weights (the default's settings)
+#   distill: ignore + distillation from upstream's RFB-320 weights (stage 3's settings)
 #   labels:  ignore + teacher-completed labels (runs/labels, made by training-runs/rfb-320-kd3/label.sh)
 # A row whose run has validated is skipped, so the script can be rerun after a stop; a stopped row starts over.
 set -e

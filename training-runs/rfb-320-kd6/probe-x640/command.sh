@@ -1,10 +1,4 @@
 #!/bin/sh
-# A/B probe: the RFB-640 weights (our own) back at 320 with stage 5's settings, 1 epoch, lr 0.005.
-cd /work/train-snap
-exec nice -n -10 node --import tsx src/cli/main.ts train \
-  --dataset voc:/work/main/runs/labels/faces-voc --dataset voc:/work/main/runs/labels/widerface-train-1k-promoted:6 \
-  --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
-  --net RFB --input-size 320 --epochs 1 --batch-size 24 --lr 0.005 --warmup 50 \
-  --augment default --seed 13 --validate-every 1 --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
-  --init /work/main/runs/rfb-640-kd-bn-at320.onnx --teacher ../shared/reference/upstream/models/pretrained/version-RFB-320.pth \
-  --distill 4,1 --teacher-ignore 0.3 --distill-annotated 0.3 -o /work/main/runs/rfb-320-x640 "$@"
+# The first RFB-640 weights with the teacher, lr 0.005.
+# Start: ultraface export training-runs/rfb-640-kd/last.ckpt --no-fold-bn --input-size 320 -o runs/rfb-640-kd-bn-at320.onnx
+exec "$(dirname "$0")/../probe.sh" x640 /work/main/runs/rfb-640-kd-bn-at320.onnx 0.005 50 --teacher "$@"

@@ -1,10 +1,4 @@
 #!/bin/sh
-# A/B probe: the RFB-640 weights (our own) back at 320 with stage 5's data, no teacher, 1 epoch, lr 0.0005.
-cd /work/train-snap
-exec nice -n -10 node --import tsx src/cli/main.ts train \
-  --dataset voc:/work/main/runs/labels/faces-voc --dataset voc:/work/main/runs/labels/widerface-train-1k-promoted:6 \
-  --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
-  --net RFB --input-size 320 --epochs 1 --batch-size 24 --lr 0.0005 --warmup 20 \
-  --augment default --seed 13 --validate-every 1 --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
-  --init /work/main/runs/rfb-640-kd-bn-at320.onnx \
-  -o /work/main/runs/rfb-320-x640nt "$@"
+# The first RFB-640 weights, no teacher, lr 0.0005.
+# Start: ultraface export training-runs/rfb-640-kd/last.ckpt --no-fold-bn --input-size 320 -o runs/rfb-640-kd-bn-at320.onnx
+exec "$(dirname "$0")/../probe.sh" x640nt /work/main/runs/rfb-640-kd-bn-at320.onnx 0.0005 20 "$@"
