@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { INPUT_SIZE_NAMES, isInputSizeName, type InputSizeName } from '../core/presets.js';
 import { UPSTREAM_MODEL_NAMES, UPSTREAM_NAMES, type UpstreamName } from '../model/import/upstream.js';
 import { EVAL_PROTOCOLS } from '../eval/protocols.js';
+import { runAverage } from './commands/average.js';
 import { runConvert } from './commands/convert.js';
 import { runConvertWiderface } from './commands/convert-widerface.js';
 import { runEval } from './commands/eval.js';
@@ -154,6 +155,21 @@ copy that would land on an input image is refused before anything runs.`,
       setExitCode(
         await runConvert(file, { ...options, upstream: undefined as UpstreamName | undefined }, io),
       );
+    });
+
+  program
+    .command('average')
+    .description(
+      'average the weights of models of one network and lineage (a model soup): checkpoints, .pth, unfolded ONNX',
+    )
+    .argument('<models...>', 'two or more training checkpoints (.ckpt), .pth files or --no-fold-bn exports')
+    .requiredOption('-o, --out <file>', 'the ONNX model to write')
+    .option('--weights <list>', 'one positive weight per model, e.g. 1,3 (default: equal)', numberList)
+    .addOption(inputSizeOption())
+    .option('--raw', 'leave box decoding out of the graph (boxes = raw SSD regression)')
+    .option('--no-fold-bn', 'keep BatchNorm nodes instead of folding them into the convolutions')
+    .action(async (files: string[], options: Parameters<typeof runAverage>[1]) => {
+      setExitCode(await runAverage(files, options, io));
     });
 
   program

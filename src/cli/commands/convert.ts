@@ -62,7 +62,7 @@ const MOMENTUM_PREFIX = 'momentum:';
  * local entry is the trainer's (`tensors/0.bin`, or `checkpoint.json` when it holds no tensors). The first entry
  * is read from the local header at offset 0, so a truncated checkpoint is still recognised (and then refused).
  */
-function isCheckpoint(bytes: Uint8Array, file: string): boolean {
+export function isCheckpoint(bytes: Uint8Array, file: string): boolean {
   if (extname(file).toLowerCase() === '.ckpt') return true;
   const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
   if (!zip || bytes.length < 30) return false;
@@ -83,7 +83,7 @@ interface CheckpointState {
  * A training checkpoint's state dict (momentum buffers dropped), its network and training input size.
  * @throws UltrafaceError E_CHECKPOINT for a malformed or truncated checkpoint or one without a usable config
  */
-function readCheckpoint(
+export function readCheckpoint(
   bytes: Uint8Array,
   file: string,
 ): { weights: StateDictSource; trainedSize: InputSizeName; source: string } {

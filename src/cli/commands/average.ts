@@ -1,0 +1,76 @@
+import { inputSizeFromDims, type InputSizeName, type NetVersion } from '../../core/presets.js';
+import { averageWeights } from '../../model/average.js';
+import { convertWeightsToOnnx } from '../../model/convert.js';
+import { readWeightsFile } from '../../model/import/weights-file.js';
+import type { Weights } from '../../model/weights.js';
+import { writeFileAtomic } from '../../runtime/node/files.js';
+import { pinnedUpstreamWeights, readModelFile } from '../../runtime/node/model-file.js';
+import type { CliIo } from '../io.js';
+import { isCheckpoint, readCheckpoint } from './convert.js';
+
+export interface AverageCommandOptions {
+  readonly out: string;
+  /** One positive weight per model (default: equal). */
+  readonly weights?: readonly number[];
+  /** Input size of the written model (default: the first model's training size, else 320). */
+  readonly inputSize?: InputSizeName;
+  readonly raw?: boolean;
+  readonly foldBn?: boolean;
+}
+
+interface AverageInput {
+  readonly weights: Weights;
+  readonly net?: NetVersion;
+  readonly trainedSize?: InputSizeName;
+}
+
+/** A training checkpoint, `.pth` or ONNX file's state dict, with its network and training size where known. */
+async function readInput(file: string): Promise<AverageInput> {
+  const bytes = await readModelFile(file);
+  if (isCheckpoint(bytes, file)) {
+    const { weights, trainedSize } = readCheckpoint(bytes, file);
+    return { weights: weights.weights, ...(weights.net ? { net: weights.net } : {}), trainedSize };
+  }
+  const imported = readWeightsFile(bytes, file);
+  const fromOnnx = imported.onnx?.metadata?.trainedSize;
+  const trainedSize =
+    pinnedUpstreamWeights(bytes)?.inputSize ??
+    (fromOnnx && inputSizeFromDims(fromOnnx.width, fromOnnx.height)?.name);
+  return { weights: imported.weights, ...(trainedSize ? { trainedSize } : {}) };
+}
+
+/**
+ * `ultraface average`: several models of one network (training checkpoints, `.pth`, unfolded ONNX) → one ONNX
+ * model whose weights are their weighted mean (`averageWeights`). Used to combine stages of one training lineage,
+ * e.g. weights fine-tuned at 640×480 with their parent trained at 320×240 (models/README.md, Recipes).
+ */
+export async function runAverage(
+  files: readonly string[],
+  options: AverageCommandOptions,
+  io: CliIo,
+): Promise<number> {
+  const inputs = await Promise.all(files.map(readInput));
+  const averaged = averageWeights(
+    inputs.map((input) => input.weights),
+    options.weights,
+  );
+  const shares = options.weights ?? files.map(() => 1);
+  const source = `average of ${files.map((f, i) => `${f} ×${shares[i]}`).join(', ')}`;
+  const trainedSize = inputs[0].trainedSize;
+  const { onnx, model, inputSize } = convertWeightsToOnnx(
+    { weights: averaged, ...(inputs[0].net ? { net: inputs[0].net } : {}) },
+    {
+      ...(options.inputSize === undefined ? {} : { inputSize: options.inputSize }),
+      ...(trainedSize === undefined ? {} : { trainedSize }),
+      postprocess: !options.raw,
+      foldBatchNorm: options.foldBn ?? true,
+      source,
+    },
+    source,
+  );
+  await writeFileAtomic(options.out, onnx);
+  io.stderr.write(
+    `Wrote ${options.out}: ${model.version} at ${inputSize} input, ${source}, ${(onnx.length / 1024).toFixed(0)} KiB\n`,
+  );
+  return 0;
+}
