@@ -102,12 +102,15 @@ describe('ultraface average', () => {
     await Promise.all([ours.release(), reference.release()]);
   });
 
-  it('refuses a BN-folded export next to unfolded weights, and a single model', async () => {
+  it('refuses BN-folded exports, a single model and a bad mix', async () => {
     const folded = join(dir, 'folded.onnx');
     assert.equal((await runCli(['export', join(dir, 'a.ckpt'), '-o', folded])).code, 0);
     const mixed = await runCli(['average', join(dir, 'b.ckpt'), folded, '-o', join(dir, 'x.onnx')]);
     assert.equal(mixed.code, 1);
     assert.match(mixed.stderr, /E_WEIGHTS_MISMATCH: .*--no-fold-bn/);
+    const bothFolded = await runCli(['average', folded, folded, '-o', join(dir, 'w.onnx')]);
+    assert.equal(bothFolded.code, 1);
+    assert.match(bothFolded.stderr, /E_WEIGHTS_MISMATCH: .*folded\.onnx has its BatchNorm folded/);
     const single = await runCli(['average', join(dir, 'a.ckpt'), '-o', join(dir, 'y.onnx')]);
     assert.equal(single.code, 1);
     assert.match(single.stderr, /E_INVALID_OPTION/);

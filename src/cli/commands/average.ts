@@ -1,3 +1,4 @@
+import { UltrafaceError } from '../../core/errors.js';
 import { inputSizeFromDims, type InputSizeName, type NetVersion } from '../../core/presets.js';
 import { averageWeights } from '../../model/average.js';
 import { convertWeightsToOnnx } from '../../model/convert.js';
@@ -32,6 +33,15 @@ async function readInput(file: string): Promise<AverageInput> {
     return { weights: weights.weights, ...(weights.net ? { net: weights.net } : {}), trainedSize };
   }
   const imported = readWeightsFile(bytes, file);
+  // Both networks have BatchNorm after every conv: weights without its statistics were folded into the convs,
+  // and the mean of folded weights is not the folded mean (the scales differ per model).
+  if (![...imported.weights.keys()].some((name) => name.endsWith('.running_var'))) {
+    throw new UltrafaceError(
+      'E_WEIGHTS_MISMATCH',
+      `${file} has its BatchNorm folded into the convolutions; average unfolded weights: training checkpoints, ` +
+        `.pth files or exports made with --no-fold-bn`,
+    );
+  }
   const fromOnnx = imported.onnx?.metadata?.trainedSize;
   const trainedSize =
     pinnedUpstreamWeights(bytes)?.inputSize ??
