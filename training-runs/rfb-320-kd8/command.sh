@@ -1,0 +1,13 @@
+#!/bin/sh
+# Stage 7 of the default RFB-320: stage 6's data and schedule with no teacher, from the mean of stage 6 and its 640
+# round (models/README.md, Recipes, RFB-320). One-epoch probes (probe-*/) showed the teacher holding crowd-face
+# scores down.
+# The start: ultraface average training-runs/rfb-320-kd6/last.ckpt training-runs/rfb-640-kd2/last.ckpt \
+#   --input-size 320 --no-fold-bn -o runs/soup-a50-bn.onnx
+cd /work/train-snap
+exec nice -n -10 node --import tsx src/cli/main.ts train \
+  --dataset voc:/work/main/runs/labels/faces-voc --dataset voc:/work/main/runs/labels/widerface-train-1k-promoted:6 \
+  --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
+  --net RFB --input-size 320 --epochs 12 --batch-size 24 --lr 0.005 --milestones 8,11 --warmup 50 \
+  --augment default --seed 14 --validate-every 3 --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
+  --init /work/main/runs/soup-a50-bn.onnx -o /work/main/runs/rfb-320-kd8 "$@"

@@ -1,0 +1,3 @@
+#!/bin/sh
+# No teacher (stage 7's first epoch).
+exec "$(dirname "$0")/../probe.sh" nt  "$@"
