@@ -1,7 +1,7 @@
 /**
  * Faces found on upstream's group photos by a model, next to upstream RFB-320's (issue #15's group-photo yardstick:
- * ≥ 80 % of upstream's faces on each photo at the default threshold; its test lands with a default that passes):
- * `node --import tsx scripts/group-photos.ts [model] [threshold]`.
+ * ≥ 80 % of upstream's faces on each photo at the default threshold; test/runtime/group-photos.test.ts runs it on
+ * the default): `node --import tsx scripts/group-photos.ts [model] [threshold]`.
  */
 import { countRecovered } from '../src/eval/face-recall.js';
 import { createFaceDetector } from '../src/runtime/node/detector.js';

@@ -3,8 +3,8 @@ import type { Weights, WeightTensor } from './weights.js';
 
 /**
  * Weight averaging ("model soup", Wortsman et al. 2022): the element-wise weighted mean of several state dicts of
- * one network. It is meaningful for models fine-tuned from a common ancestor (e.g. one checkpoint trained on at
- * 320×240 and at 640×480), whose weights lie in one basin; the mean of unrelated models is not a detector.
+ * one network. It is meaningful for models fine-tuned from a common ancestor (e.g. a 320×240 checkpoint and its
+ * 640×480 fine-tune), whose weights lie in one basin; the mean of unrelated models is not a detector.
  * BatchNorm statistics are averaged like the parameters; int64 counters (`num_batches_tracked`) come from the
  * first model.
  * @param mix one positive weight per model (default: equal), normalised to sum to 1
