@@ -1,6 +1,6 @@
 /**
  * Faces found on upstream's group photos by a model, next to upstream RFB-320's (issue #15's group-photo yardstick:
- * ≥ 80 % of upstream's faces on each photo at the default threshold; test/runtime/group-photos.test.ts runs it on
+ * ≥ 80 % of upstream's faces on each photo at the default threshold; test/runtime/default-model.test.ts runs it on
  * the default): `node --import tsx scripts/group-photos.ts [model] [threshold]`.
  */
 import { countRecovered } from '../src/eval/face-recall.js';

@@ -5,6 +5,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 
 import { iou } from '../../src/core/boxes.js';
 import type { Detection } from '../../src/core/postprocess.js';
+import { countRecovered } from '../../src/eval/face-recall.js';
 import { decodeOnnx, inspectOnnx } from '../../src/model/onnx/reader.js';
 import { BUNDLED_MODELS } from '../../src/runtime/node/bundled-models.js';
 import {
@@ -24,6 +25,23 @@ const IMAGES = ['2.jpg', '5.jpg', '9.jpg', '23.jpg'];
 /** Upstream detections this confident are faces our default must find too. */
 const UPSTREAM_MIN_SCORE = 0.9;
 const MIN_IOU = 0.5;
+
+/**
+ * Upstream's group photos (crowds; issue #15): the share of the faces upstream's RFB-320 finds there (same pipeline
+ * and defaults, matched one to one at IoU ≥ 0.5 by `countRecovered`) that the default must recover. Issue #15 asks
+ * for 80 % on every photo. Where the default is not there yet, the guard is the level it has reached
+ * (models/README.md, Accuracy; measured 93, 87, 55, 42, 98, 80 %), a little under the measured share so that float
+ * differences between CPUs cannot flip a face across the threshold: raise a guard whenever a new default lifts it.
+ */
+const GROUP_TARGET = 0.8;
+const GROUP_GUARDS: Readonly<Record<string, number>> = {
+  '1.jpg': GROUP_TARGET,
+  '8.jpg': GROUP_TARGET,
+  '17.jpg': 0.5,
+  '25.jpg': 0.38,
+  '26.jpg': GROUP_TARGET,
+  '27.jpg': 0.75,
+};
 
 describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
   let upstream: FaceDetector;
@@ -84,6 +102,20 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
   for (const name of IMAGES) {
     it(`finds every upstream RFB-320 face (score >= ${UPSTREAM_MIN_SCORE}) at IoU >= ${MIN_IOU} in ${name}`, async (t) => {
       await assertFindsUpstreamFaces(t, upstream, ours, name);
+    });
+  }
+
+  for (const [name, guard] of Object.entries(GROUP_GUARDS)) {
+    const what =
+      guard >= GROUP_TARGET ? "issue #15's target" : `the level reached; #15 asks ${GROUP_TARGET * 100} %`;
+    it(`group photo ${name}: recovers >= ${guard * 100} % of the faces upstream RFB-320 finds (${what})`, async (t) => {
+      const reference = await upstream.detect(imagePath(name));
+      const found = await ours.detect(imagePath(name));
+      const recovered = countRecovered(reference, found);
+      const summary = `${name}: ${recovered} of upstream's ${reference.length} faces, ${found.length} found`;
+      t.diagnostic(summary);
+      assert.ok(reference.length >= 40, `upstream finds only ${reference.length} faces in ${name}`);
+      assert.ok(recovered >= guard * reference.length, summary);
     });
   }
 });
