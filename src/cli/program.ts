@@ -183,6 +183,12 @@ copy that would land on an input image is refused before anything runs.`,
       [],
     )
     .option('--split <name>', 'training split of VOC datasets', 'trainval')
+    .option(
+      '--wider-min-face <px>',
+      'WIDER faces narrower or shorter than this become ignore regions (default 10, upstream on full-size photos; ' +
+        '7.8 for a copy resized from 1024 to 800 px wide)',
+      number,
+    )
     .option('--val-dataset <root>', 'validation VOC folder (validation loss and AP50)')
     .option('--val-split <name>', 'validation split', 'test')
     .option('--val-wider <root>', 'WIDER val root: easy/medium/hard AP at each validation')
@@ -285,6 +291,11 @@ copy that would land on an input image is refused before anything runs.`,
     )
     .requiredOption('--dataset <[voc:|wider:]root>', 'the dataset: a VOC folder or a WIDER FACE train root')
     .option('--split <name>', 'VOC split to read (and the split written)', 'trainval')
+    .option(
+      '--wider-min-face <px>',
+      'WIDER faces narrower or shorter than this are ignore regions (default 10; 7.8 for a copy at 800 px wide)',
+      number,
+    )
     .requiredOption(
       '--teacher <model>',
       'a teacher (any model ultraface loads: .onnx, .pth, a bundled name); repeatable',

@@ -13,6 +13,7 @@ import {
   loadTrainingDatasets,
   parseDatasetSpec,
   trainingSamplesFromWider,
+  withWiderMinFace,
 } from '../../src/data/training-datasets.js';
 import { sharedPath } from '../helpers/shared.js';
 
@@ -73,6 +74,22 @@ describe('training datasets', () => {
     const lower = await trainingSamplesFromWider(root, { minFaceSize: 5 });
     assert.deepEqual(Array.from(lower[0].labels), [1, 1, IGNORE_LABEL]);
     assert.equal(lower.length, 2);
+    await assert.rejects(
+      trainingSamplesFromWider(root, { minFaceSize: -1 }),
+      (e: unknown) => isUltrafaceError(e) && e.code === 'E_INVALID_OPTION',
+    );
+  });
+
+  it("takes WIDER's minimum face size per dataset (--wider-min-face)", async () => {
+    const spec = withWiderMinFace(parseDatasetSpec(`wider:${root}:2`), 5);
+    assert.deepEqual(spec, { kind: 'wider', root, weight: 2, minFaceSize: 5 });
+    assert.equal(withWiderMinFace(spec, undefined), spec);
+    const { samples, datasets } = await loadTrainingDatasets([spec], 'trainval');
+    assert.deepEqual(Array.from(samples[0].labels), [1, 1, IGNORE_LABEL]);
+    assert.deepEqual(
+      datasets.map((d) => [d.weight, d.faces, d.ignored]),
+      [[2, 3, 1]], // per distinct image: a has 2 faces and the invalid one, b its 6 px face
+    );
   });
 
   it('mixes datasets with weights: each copy is a distinct sample with its own id', async () => {

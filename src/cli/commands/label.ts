@@ -1,5 +1,5 @@
 import type { InputSizeName } from '../../core/presets.js';
-import { parseDatasetSpec } from '../../data/training-datasets.js';
+import { parseDatasetSpec, withWiderMinFace } from '../../data/training-datasets.js';
 import { labelDataset, type LabelCounts } from '../../label/label.js';
 import type { CliIo } from '../io.js';
 import { progressBar } from '../progress.js';
@@ -8,6 +8,8 @@ export interface LabelCommandOptions {
   /** `[voc:|wider:]PATH` */
   readonly dataset: string;
   readonly split: string;
+  /** WIDER datasets' minimum face side, image pixels (DatasetSpec.minFaceSize). */
+  readonly widerMinFace?: number;
   readonly teacher: string[];
   readonly sizes: InputSizeName[];
   readonly flip: boolean;
@@ -31,7 +33,7 @@ export async function runLabel(options: LabelCommandOptions, io: CliIo): Promise
   let summary;
   try {
     summary = await labelDataset({
-      dataset: parseDatasetSpec(options.dataset),
+      dataset: withWiderMinFace(parseDatasetSpec(options.dataset), options.widerMinFace),
       split: options.split,
       teachers: options.teacher,
       sizes: options.sizes,

@@ -11,7 +11,7 @@ import {
   type AugmentOptionsInput,
   type AugmentPresetName,
 } from '../../data/augment/index.js';
-import { loadTrainingDatasets, parseDatasetSpec } from '../../data/training-datasets.js';
+import { loadTrainingDatasets, parseDatasetSpec, withWiderMinFace } from '../../data/training-datasets.js';
 import { trainingSamplesFromVoc } from '../../data/training-set.js';
 import { readVocDataset } from '../../data/voc.js';
 import { renderLineChartSvg } from '../../eval/chart.js';
@@ -29,6 +29,8 @@ export interface TrainCommandOptions {
   /** `[voc:|wider:]PATH[:WEIGHT]`, one or more (data/training-datasets.ts). */
   readonly dataset: string[];
   readonly split: string;
+  /** WIDER datasets' minimum face side, image pixels (DatasetSpec.minFaceSize). */
+  readonly widerMinFace?: number;
   readonly valDataset?: string;
   readonly valSplit: string;
   /** A WIDER val root: easy/medium/hard AP (ulfd protocol) at each validation. */
@@ -196,7 +198,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
   const augment = await readAugmentOption(options.augment);
   if (options.dataset.length === 0)
     throw new UltrafaceError('E_INVALID_OPTION', '--dataset: expected at least one training dataset');
-  const specs = options.dataset.map(parseDatasetSpec);
+  const specs = options.dataset.map((text) => withWiderMinFace(parseDatasetSpec(text), options.widerMinFace));
   const distillation = readDistillationOptions(options);
   const { samples, datasets } = await loadTrainingDatasets(specs, options.split);
   for (const d of datasets) {
