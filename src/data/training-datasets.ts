@@ -173,10 +173,7 @@ export async function loadTrainingDatasets(
     const weight = spec.weight ?? 1;
     const own =
       kind === 'wider'
-        ? await trainingSamplesFromWider(
-            spec.root,
-            spec.minFaceSize === undefined ? {} : { minFaceSize: spec.minFaceSize },
-          )
+        ? await trainingSamplesFromWider(spec.root, { minFaceSize: spec.minFaceSize })
         : await trainingSamplesFromVocRoot(spec.root, split);
     if (own.length === 0) {
       throw new UltrafaceError(
