@@ -241,6 +241,7 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--seed <n>', 'random seed', integer, 0)
     .option('--validate-every <n>', 'validate every n epochs (and after the last)', integer, 5)
     .option('--checkpoint-every <steps>', 'also save last.ckpt every this many steps', integer, 100)
+    .option('--keep-validated', 'also keep the weights of every validated epoch as <out>/epoch-<n>.ckpt')
     .option('--workers <n>', 'batch-building worker threads', integer, 1)
     .option('--threads <n>', 'onnxruntime threads in all (default: one per core)', integer)
     .option(

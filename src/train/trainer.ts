@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,6 +87,12 @@ export interface TrainOptions {
   readonly validationSamples?: readonly TrainingSample[];
   /** Run folder: `last.ckpt`, `best.ckpt`, `history.json`, `model.onnx`. */
   readonly outDir: string;
+  /**
+   * Also keep the weights of every validated epoch as `epoch-<n>.ckpt` (n counted from 1), for `export`, `average`
+   * and `--init`: a late epoch at a lower rate can score worse than an earlier one, and only these let it be
+   * picked afterwards. Off by default (about 2 MiB a file for RFB).
+   */
+  readonly keepValidated?: boolean;
   /**
    * Continue from `<outDir>/last.ckpt` (its config wins over `config`); E_CHECKPOINT when there is none. Without
    * it, a run folder that already holds a run's files is refused (E_INVALID_OPTION) unless `overwrite`.
@@ -394,6 +400,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await writeFileAtomic(join(options.outDir, 'best.onnx'), exportModel());
       }
     }
+    if (validate && options.keepValidated) await save(join(options.outDir, validatedCheckpointName(epoch)));
     if (validate && options.hooks?.evaluate) metrics = await options.hooks.evaluate(exportModel(), epoch);
     const steps = Math.max(sums.steps, 1);
     return {
@@ -442,9 +449,19 @@ const RUN_FILES = [
   'metrics-curve.svg',
 ];
 
+/** `epoch-<n>.ckpt`, n counted from 1 as in the progress output (`keepValidated`). */
+function validatedCheckpointName(epoch: number): string {
+  return `epoch-${epoch + 1}.ckpt`;
+}
+
+const VALIDATED_CHECKPOINT = /^epoch-\d+\.ckpt$/;
+
 /** A fresh run refuses a folder holding another run's files (one folder, one run), or clears them. */
 async function claimRunFolder(outDir: string, overwrite: boolean): Promise<void> {
-  const present = RUN_FILES.filter((file) => existsSync(join(outDir, file)));
+  const validated = existsSync(outDir)
+    ? (await readdir(outDir)).filter((f) => VALIDATED_CHECKPOINT.test(f))
+    : [];
+  const present = [...RUN_FILES.filter((file) => existsSync(join(outDir, file))), ...validated];
   if (present.length === 0) return;
   if (!overwrite) {
     throw new UltrafaceError(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { isUltrafaceError } from '../../src/core/errors.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
@@ -59,6 +60,37 @@ describe('training run folders', () => {
     assert.ok(existsSync(join(out, 'last.ckpt')));
     for (const stale of ['best.onnx', 'model.onnx', 'history.json'])
       assert.ok(!existsSync(join(out, stale)), stale);
+  });
+
+  it('keepValidated keeps each validated epoch as epoch-<n>.ckpt; --overwrite clears them too', async () => {
+    const out = join(dir, 'kept');
+    // 4 epochs of one step, validated after epochs 1 and 3 (every 2nd from the first) and 4 (the last).
+    await train({
+      config: { ...ONE_STEP, epochs: 4, validateEvery: 2 },
+      samples,
+      outDir: out,
+      threads: 1,
+      keepValidated: true,
+    });
+    assert.deepEqual(
+      readdirSync(out)
+        .filter((f) => f.startsWith('epoch-'))
+        .sort(),
+      ['epoch-1.ckpt', 'epoch-3.ckpt', 'epoch-4.ckpt'],
+    );
+    const weightsOf = async (file: string) => (await loadCheckpoint(join(out, file))).tensors;
+    const [epoch1, epoch4, last] = await Promise.all(
+      ['epoch-1.ckpt', 'epoch-4.ckpt', 'last.ckpt'].map(weightsOf),
+    );
+    const name = 'base_net.0.0.weight';
+    assert.deepEqual(epoch4.get(name)?.data, last.get(name)?.data);
+    assert.notDeepEqual(epoch1.get(name)?.data, last.get(name)?.data);
+
+    await train({ config: ONE_STEP, samples, outDir: out, threads: 1, overwrite: true });
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.startsWith('epoch-')),
+      [],
+    );
   });
 
   it('--resume without a checkpoint is an error, not a silent fresh run', async () => {

@@ -56,6 +56,7 @@ export interface TrainCommandOptions {
   readonly seed: number;
   readonly validateEvery: number;
   readonly checkpointEvery: number;
+  readonly keepValidated?: boolean;
   readonly workers: number;
   readonly threads?: number;
   readonly shards?: number;
@@ -296,6 +297,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
       outDir: options.out,
       resume: options.resume ?? false,
       overwrite: options.overwrite ?? false,
+      keepValidated: options.keepValidated ?? false,
       ...(initialWeights ? { initialWeights } : {}),
       workers: options.workers,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
