@@ -456,12 +456,13 @@ function validatedCheckpointName(epoch: number): string {
 
 const VALIDATED_CHECKPOINT = /^epoch-\d+\.ckpt$/;
 
+function isRunFile(file: string): boolean {
+  return RUN_FILES.includes(file) || VALIDATED_CHECKPOINT.test(file);
+}
+
 /** A fresh run refuses a folder holding another run's files (one folder, one run), or clears them. */
 async function claimRunFolder(outDir: string, overwrite: boolean): Promise<void> {
-  const validated = existsSync(outDir)
-    ? (await readdir(outDir)).filter((f) => VALIDATED_CHECKPOINT.test(f))
-    : [];
-  const present = [...RUN_FILES.filter((file) => existsSync(join(outDir, file))), ...validated];
+  const present = existsSync(outDir) ? (await readdir(outDir)).filter(isRunFile).sort() : [];
   if (present.length === 0) return;
   if (!overwrite) {
     throw new UltrafaceError(
