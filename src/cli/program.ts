@@ -210,6 +210,12 @@ copy that would land on an input image is refused before anything runs.`,
         '(default: only at its positives)',
       number,
     )
+    .option(
+      '--distill-datasets <list>',
+      'distil only on the images of these --dataset entries, counted from 1 in the order given, e.g. 2 ' +
+        '(default: all)',
+      integerList,
+    )
     .addOption(new Option('--net <name>', 'network').choices(['RFB', 'slim']).default('RFB'))
     .addOption(inputSizeOption().default(320))
     .option('--epochs <n>', 'epochs', integer, 200)

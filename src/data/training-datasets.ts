@@ -158,7 +158,8 @@ export interface LoadedDataset {
 
 /**
  * Reads and mixes datasets into one sample list: each dataset's samples `weight` times, in spec order (the
- * trainer shuffles). Copies get ids `<id>#<copy>` so errors and logs stay unambiguous.
+ * trainer shuffles), each marked with its dataset's index in `specs`. Copies get ids `<id>#<copy>` so errors and
+ * logs stay unambiguous.
  * @param split the VOC split to read (WIDER roots have one)
  * @throws UltrafaceError E_DATASET when a dataset has no image with a face
  */
@@ -168,7 +169,7 @@ export async function loadTrainingDatasets(
 ): Promise<{ samples: TrainingSample[]; datasets: LoadedDataset[] }> {
   const samples: TrainingSample[] = [];
   const datasets: LoadedDataset[] = [];
-  for (const spec of specs) {
+  for (const [dataset, spec] of specs.entries()) {
     const kind = spec.kind ?? (await detectDatasetKind(spec.root));
     const weight = spec.weight ?? 1;
     const own =
@@ -191,7 +192,8 @@ export async function loadTrainingDatasets(
       }
     }
     for (let copy = 0; copy < weight; copy++) {
-      for (const s of own) samples.push(copy === 0 ? s : { ...s, id: `${s.id}#${copy + 1}` });
+      for (const s of own)
+        samples.push({ ...s, dataset, ...(copy === 0 ? {} : { id: `${s.id}#${copy + 1}` }) });
     }
     datasets.push({ kind, root: spec.root, weight, images: own.length, faces, ignored });
   }

@@ -36,6 +36,8 @@ export interface TrainingSample {
   /** Expected size of the decoded image (e.g. from the annotation); a different size is E_DATASET. */
   readonly width?: number;
   readonly height?: number;
+  /** Which of several training datasets it comes from (training-datasets.ts, in spec order); absent: the first. */
+  readonly dataset?: number;
 }
 
 export interface VocSamplesOptions {

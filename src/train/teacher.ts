@@ -10,6 +10,7 @@ import { UltrafaceError } from '../core/errors.js';
 import { IGNORE_LABEL } from '../core/matching.js';
 import type { InputSize } from '../core/presets.js';
 import { priorCount } from '../core/priors.js';
+import type { TrainingSample } from '../data/training-set.js';
 import { createModel, detectNumClasses } from '../model/model.js';
 import { exportOnnx } from '../model/onnx/writer.js';
 import type { Weights } from '../model/weights.js';
@@ -73,9 +74,27 @@ export async function createTeacher(
 }
 
 /**
+ * Which images of a batch the teacher teaches: those whose sample comes from one of `datasets` (undefined: all).
+ * @param sampleIndices [N] each image's index into `samples`
+ * @returns [N] 1 where taught, 0 elsewhere
+ */
+export function taughtImages(
+  sampleIndices: Int32Array,
+  samples: readonly TrainingSample[],
+  datasets: readonly number[] | undefined,
+): Uint8Array {
+  const taught = new Uint8Array(sampleIndices.length);
+  for (let n = 0; n < taught.length; n++) {
+    taught[n] = datasets === undefined || datasets.includes(samples[sampleIndices[n]].dataset ?? 0) ? 1 : 0;
+  }
+  return taught;
+}
+
+/**
  * Background priors the teacher calls a face (probability ≥ `threshold`) become ignored (IGNORE_LABEL), so hard
  * negative mining never teaches an unannotated face as background. Mutates `labels` [N, P].
  * @param scores [N, P, C] the teacher's probabilities; face probability = 1 − background
+ * @param taught [N] only in images marked 1 (taughtImages); undefined: in all
  * @returns how many priors were switched to ignored
  */
 export function ignoreTeacherFaces(
@@ -83,9 +102,12 @@ export function ignoreTeacherFaces(
   scores: Float32Array,
   numClasses: number,
   threshold: number,
+  taught?: Uint8Array,
 ): number {
+  const perImage = taught ? labels.length / taught.length : labels.length;
   let switched = 0;
   for (let p = 0; p < labels.length; p++) {
+    if (taught && !taught[Math.floor(p / perImage)]) continue;
     if (labels[p] === 0 && 1 - scores[p * numClasses] >= threshold) {
       labels[p] = IGNORE_LABEL;
       switched++;
@@ -103,6 +125,7 @@ export function ignoreTeacherFaces(
  * @param labels [N, P] matched labels (0 background, > 0 face, −1 ignored)
  * @param boxes per image [M, 4] annotated boxes, normalized corners; `boxLabels` their labels
  * @param priors [P, 4] center form (cx, cy, w, h), normalized
+ * @param taught [N] 0 closes a whole image (taughtImages); undefined: every image open
  * @returns [N, P] float32 0/1
  */
 export function distillationMask(
@@ -111,10 +134,13 @@ export function distillationMask(
   boxLabels: readonly Int32Array[],
   priors: Float32Array,
   annotatedIou: number | undefined,
+  taught?: Uint8Array,
 ): Float32Array {
   const count = priors.length / 4;
   const mask = new Float32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) mask[i] = labels[i] > 0 ? 0 : 1;
+  for (let i = 0; i < labels.length; i++) {
+    mask[i] = labels[i] > 0 || (taught && !taught[Math.floor(i / count)]) ? 0 : 1;
+  }
   if (annotatedIou === undefined) return mask;
   for (let n = 0; n < boxes.length; n++) {
     const imageBoxes = boxes[n];

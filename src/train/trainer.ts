@@ -39,7 +39,7 @@ import {
   type StepResult,
   type StepRunner,
 } from './step-runner.js';
-import { createTeacher, distillationMask, ignoreTeacherFaces } from './teacher.js';
+import { createTeacher, distillationMask, ignoreTeacherFaces, taughtImages } from './teacher.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -79,6 +79,11 @@ export interface DistillationConfig {
    * `distillationMask`); undefined: only the annotation's positives.
    */
   readonly annotatedIou?: number;
+  /**
+   * Distil only on the samples of these datasets (`TrainingSample.dataset`, counted from 0); on the others the
+   * teacher neither teaches nor ignores. Absent: on every sample.
+   */
+  readonly datasets?: readonly number[];
 }
 
 export interface TrainOptions {
@@ -287,15 +292,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const teacherStarted = performance.now();
         const t = await teacher.run(batch.images, batch.size);
         teacherMs = performance.now() - teacherStarted;
+        const taught = taughtImages(batch.sampleIndices, options.samples, config.distillation.datasets);
         const labels = batch.labels.slice();
-        if (config.distillation.ignoreThreshold < 1)
-          ignoreTeacherFaces(labels, t.scores, teacher.numClasses, config.distillation.ignoreThreshold);
+        if (config.distillation.ignoreThreshold < 1) {
+          ignoreTeacherFaces(
+            labels,
+            t.scores,
+            teacher.numClasses,
+            config.distillation.ignoreThreshold,
+            taught,
+          );
+        }
         const distillMask = distillationMask(
           batch.labels,
           batch.boxes,
           batch.boxLabels,
           priors,
           config.distillation.annotatedIou,
+          taught,
         );
         stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations, distillMask };
       }

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyTrainArgs } from '../helpers/train-cli.js';
 
-describe('ultraface train --teacher … --distill-annotated <iou>', () => {
+describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list>', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ultraface-train-distill-'));
@@ -35,6 +35,39 @@ describe('ultraface train --teacher … --distill-annotated <iou>', () => {
     );
     assert.deepEqual(state.config.distillation.weights, { classification: 2, regression: 1 });
     assert.equal(state.config.distillation.annotatedIou, 0.2);
+  });
+
+  it('--distill-datasets keeps the teacher to the numbered --dataset entries (counted from 1)', async () => {
+    const out = join(dir, 'run-datasets');
+    const result = await runCli(
+      trainArgs(out, '--dataset', sharedPath('data/faces-voc'), '--distill-datasets', '2'),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
+      readFileSync(join(out, 'last.ckpt')),
+    );
+    assert.deepEqual(state.config.distillation.datasets, [1]);
+  });
+
+  for (const [name, args] of [
+    ['a dataset number past the list', ['--distill-datasets', '2']],
+    ['a repeated dataset number', ['--distill-datasets', '1,1']],
+  ] as const) {
+    it(`refuses ${name} before touching the run folder`, async () => {
+      const out = join(dir, `bad-datasets-${name.length}`);
+      const result = await runCli(trainArgs(out, ...args));
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /--distill-datasets: expected distinct --dataset numbers from 1 to 1/);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
+  it('refuses --distill-datasets without a --teacher', async () => {
+    const out = join(dir, 'no-teacher');
+    const result = await runCli(tinyTrainArgs(out, ['--distill-datasets', '1']));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /--distill-datasets: needs a --teacher/);
+    assert.equal(existsSync(out), false);
   });
 
   for (const value of ['0', '1.5', 'x']) {

@@ -92,7 +92,7 @@ describe('training datasets', () => {
     );
   });
 
-  it('mixes datasets with weights: each copy is a distinct sample with its own id', async () => {
+  it('mixes datasets with weights: each copy is a distinct sample with its own id and its dataset index', async () => {
     const { samples, datasets } = await loadTrainingDatasets(
       [
         { root, weight: 3 },
@@ -114,6 +114,10 @@ describe('training datasets', () => {
     );
     assert.equal(samples.length, 3 + datasets[1].images);
     assert.ok(datasets[1].images > 300);
+    assert.deepEqual(
+      samples.map((s) => s.dataset),
+      samples.map((s) => (s.id.startsWith('0--Parade') ? 0 : 1)),
+    );
   });
 
   it('a dataset with no face to learn is an E_DATASET error', async () => {

@@ -8,7 +8,7 @@ import { IGNORE_LABEL } from '../../src/core/matching.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
-import { distillationMask, ignoreTeacherFaces } from '../../src/train/teacher.js';
+import { distillationMask, ignoreTeacherFaces, taughtImages } from '../../src/train/teacher.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
@@ -75,6 +75,42 @@ describe('train with a distillation teacher', () => {
     }
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as EpochRecord[];
     assert.ok(history.every((h) => h.distillation !== undefined));
+  });
+
+  it('with datasets, only their images are taught: no distillation term and no teacher-ignored prior elsewhere', async () => {
+    const steps: StepRecord[] = [];
+    // Every sample is of dataset 0 (no index given); the teacher is kept to dataset 1.
+    const config = { ...TINY, distillation: { ...TINY.distillation!, datasets: [1] } };
+    await train({
+      config,
+      samples,
+      outDir: join(dir, 'other-dataset'),
+      threads: 1,
+      maxSteps: 2,
+      hooks: { onStep: (s) => steps.push(s) },
+    });
+    assert.equal(steps.length, 2);
+    for (const s of steps) {
+      const terms = s.distillation;
+      assert.ok(terms?.regression === 0 && terms.classification === 0, JSON.stringify(terms));
+    }
+  });
+
+  it('taughtImages marks the images of the listed datasets; the ignore and the mask leave the others alone', () => {
+    const samples = [{ dataset: 0 }, { dataset: 1 }, {}] as unknown as TrainingSample[];
+    const taught = taughtImages(Int32Array.from([1, 2, 0]), samples, [1]);
+    assert.deepEqual(Array.from(taught), [1, 0, 0]);
+    assert.deepEqual(Array.from(taughtImages(Int32Array.from([1, 2]), samples, undefined)), [1, 1]);
+    // Two priors per image, three images; the teacher calls every prior a face.
+    const labels = new Int32Array(6);
+    const scores = new Float32Array(12).fill(0.1);
+    assert.equal(ignoreTeacherFaces(labels, scores, 2, 0.5, taught), 2);
+    assert.deepEqual(Array.from(labels), [IGNORE_LABEL, IGNORE_LABEL, 0, 0, 0, 0]);
+    const priors = Float32Array.from([0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.2, 0.2]);
+    const none = [new Float32Array(0), new Float32Array(0), new Float32Array(0)];
+    const noLabels = [new Int32Array(0), new Int32Array(0), new Int32Array(0)];
+    const mask = distillationMask(new Int32Array(6), none, noLabels, priors, 0.3, taught);
+    assert.deepEqual(Array.from(mask), [1, 1, 0, 0, 0, 0]);
   });
 
   it('teacher faces on background priors become ignored; positives and other priors stay', () => {

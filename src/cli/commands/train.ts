@@ -40,6 +40,8 @@ export interface TrainCommandOptions {
   readonly distill: number[];
   readonly teacherIgnore: number;
   readonly distillAnnotated?: number;
+  /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
+  readonly distillDatasets?: number[];
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -143,11 +145,28 @@ async function validationMetrics(
 }
 
 /**
- * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou` → the run's distillation
- * settings.
+ * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou`, `--distill-datasets list` →
+ * the run's distillation settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
-  if (options.teacher === undefined) return undefined;
+  const datasets = options.distillDatasets;
+  if (options.teacher === undefined) {
+    if (datasets !== undefined) {
+      throw new UltrafaceError('E_INVALID_OPTION', '--distill-datasets: needs a --teacher to distil from');
+    }
+    return undefined;
+  }
+  if (
+    datasets !== undefined &&
+    (datasets.some((d) => !(d >= 1 && d <= options.dataset.length)) ||
+      new Set(datasets).size !== datasets.length)
+  ) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill-datasets: expected distinct --dataset numbers from 1 to ${options.dataset.length} but received ` +
+        datasets.join(','),
+    );
+  }
   const [classification, regression] = options.distill;
   if (options.distill.length !== 2 || !(classification >= 0) || !(regression >= 0)) {
     throw new UltrafaceError(
@@ -173,6 +192,7 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     weights: { classification, regression },
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
+    ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
 }
 
