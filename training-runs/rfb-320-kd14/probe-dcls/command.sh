@@ -1,0 +1,6 @@
+#!/bin/sh
+# probe dcls (training-runs/rfb-320-kd14/probe.sh), from the repository root
+L=/work/main/runs/labels
+D="--dataset voc:$L/faces-voc --dataset voc:$L/widerface-train-1k-promoted:6"
+T=/work/shared/reference/upstream/models/pretrained/version-RFB-320.pth
+exec training-runs/rfb-320-kd14/probe.sh dcls $D --teacher $T --distill 1,0
