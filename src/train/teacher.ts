@@ -104,13 +104,16 @@ export function ignoreTeacherFaces(
   threshold: number,
   taught?: Uint8Array,
 ): number {
-  const perImage = taught ? labels.length / taught.length : labels.length;
+  const images = taught?.length ?? 1;
+  const perImage = labels.length / images;
   let switched = 0;
-  for (let p = 0; p < labels.length; p++) {
-    if (taught && !taught[Math.floor(p / perImage)]) continue;
-    if (labels[p] === 0 && 1 - scores[p * numClasses] >= threshold) {
-      labels[p] = IGNORE_LABEL;
-      switched++;
+  for (let n = 0; n < images; n++) {
+    if (taught && !taught[n]) continue;
+    for (let p = n * perImage; p < (n + 1) * perImage; p++) {
+      if (labels[p] === 0 && 1 - scores[p * numClasses] >= threshold) {
+        labels[p] = IGNORE_LABEL;
+        switched++;
+      }
     }
   }
   return switched;
@@ -138,9 +141,10 @@ export function distillationMask(
 ): Float32Array {
   const count = priors.length / 4;
   const mask = new Float32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    mask[i] = labels[i] > 0 || (taught && !taught[Math.floor(i / count)]) ? 0 : 1;
-  }
+  for (let i = 0; i < labels.length; i++) mask[i] = labels[i] > 0 ? 0 : 1;
+  taught?.forEach((open, n) => {
+    if (!open) mask.fill(0, n * count, (n + 1) * count);
+  });
   if (annotatedIou === undefined) return mask;
   for (let n = 0; n < boxes.length; n++) {
     const imageBoxes = boxes[n];
