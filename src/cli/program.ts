@@ -211,6 +211,11 @@ copy that would land on an input image is refused before anything runs.`,
       number,
     )
     .option(
+      '--distill-positive-boxes',
+      "the teacher's box term also at the annotation's positive priors (its class term never there): the student " +
+        'places annotated faces as the teacher does; not with --distill-annotated',
+    )
+    .option(
       '--distill-datasets <list>',
       'distil only on the images of these --dataset entries, counted from 1 in the order given, e.g. 2 ' +
         '(default: all)',

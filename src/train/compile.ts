@@ -302,6 +302,7 @@ export function compileTrainingGraph(
             teacherLocations: teacher.locations,
             scale: loss.scale,
             open: teacher.mask,
+            positives: loss.positives,
             weights: options.distillation,
           },
           mode === 'train',

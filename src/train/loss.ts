@@ -154,15 +154,18 @@ export interface DistillationOperands {
   /** Scalar normalizer, the MultiBox loss's 1 / max(num_pos, 1), so both losses share one scale. */
   readonly scale: string;
   /**
-   * [N, P] float 1 where the teacher teaches, 0 where the annotation alone rules: its positives, and with
-   * `annotatedIou` the priors around annotated faces (teacher.ts `distillationMask`).
+   * [N, P] float 1 where the teacher teaches, 0 where the annotation alone rules: its positives (unless the box
+   * term is asked there too), and with `annotatedIou` the priors around annotated faces (teacher.ts
+   * `distillationMask`).
    */
   readonly open: string;
+  /** [N, P] float 1 on the annotation's positive priors (`MultiboxLoss.positives`): never in the class term. */
+  readonly positives: string;
   readonly weights: DistillationWeights;
 }
 
 export interface DistillationLoss {
-  /** Scalar w_cls · Σ_{n,p open} Σ_c t·(log t − log p) · scale. */
+  /** Scalar w_cls · Σ_{n,p open, not positive} Σ_c t·(log t − log p) · scale. */
   readonly classification: string;
   /** Scalar w_reg · Σ_{n,p open} t_face · smooth-L1(loc − t_loc) · scale. */
   readonly regression: string;
@@ -175,7 +178,8 @@ export interface DistillationLoss {
  * unannotated faces, which is the point — and, weighted by the teacher's face probability, its box regression
  * there. On the ground truth's positive priors (and, if asked, around annotated faces) the annotation rules alone:
  * a teacher that misses masked faces, or boxes faces in another style than the dataset, must not argue with the
- * human box. Face probability = 1 − t_background.
+ * human box. A mask that opens positives (`--distill-positive-boxes`) lets the box term in there as well; the class
+ * term never: the annotation says "face" for sure. Face probability = 1 − t_background.
  * Gradients: d/dlogits of Σ_c −t_c log p_c is p − t (Σ t = 1); smooth-L1's is clip(d, −1, 1).
  */
 export function emitDistillationLoss(
@@ -186,8 +190,12 @@ export function emitDistillationLoss(
   const { b } = ctx;
   const t = o.teacherScores;
   const logT = b.node('Log', [b.node('Max', [t, b.scalar(1e-12)])]);
-  const open3 = b.node('Unsqueeze', [o.open, b.ints([2])]); // [N, P, 1]
-  const kl = b.node('Mul', [b.node('Mul', [t, b.node('Sub', [logT, o.logProbs])]), open3]);
+  const open3 = b.node('Unsqueeze', [o.open, b.ints([2])]); // [N, P, 1], the box term's priors
+  const classOpen3 = b.node('Unsqueeze', [
+    b.node('Mul', [o.open, b.node('Sub', [b.scalar(1), o.positives])]),
+    b.ints([2]),
+  ]); // [N, P, 1], the class term's: the same without positives
+  const kl = b.node('Mul', [b.node('Mul', [t, b.node('Sub', [logT, o.logProbs])]), classOpen3]);
   const classification = b.node('Mul', [
     b.node('Mul', [
       b.node('ReduceSum', [kl], undefined, { keepdims: 0 }),
@@ -219,7 +227,7 @@ export function emitDistillationLoss(
 
   const clsFactor = b.node('Mul', [b.scalar(o.weights.classification), o.scale]);
   const dConf = b.node('Mul', [
-    b.node('Mul', [b.node('Sub', [b.node('Exp', [o.logProbs]), t]), open3]),
+    b.node('Mul', [b.node('Sub', [b.node('Exp', [o.logProbs]), t]), classOpen3]),
     clsFactor,
   ]);
   const regFactor = b.node('Mul', [b.scalar(o.weights.regression), o.scale]);

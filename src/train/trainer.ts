@@ -80,6 +80,12 @@ export interface DistillationConfig {
    */
   readonly annotatedIou?: number;
   /**
+   * The box term also at the annotation's positive priors (the class term never there): the student places the
+   * faces the annotation names where the teacher places them, as well as its own (`--distill-positive-boxes`).
+   * Not with `annotatedIou`. Absent: false.
+   */
+  readonly positiveBoxes?: boolean;
+  /**
    * Distil only on the samples of these datasets (`TrainingSample.dataset`, counted from 0); on the others the
    * teacher neither teaches nor ignores. Absent: on every sample.
    */
@@ -303,14 +309,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             taught,
           );
         }
-        const distillMask = distillationMask(
-          batch.labels,
-          batch.boxes,
-          batch.boxLabels,
-          priors,
-          config.distillation.annotatedIou,
+        const distillMask = distillationMask(batch.labels, batch.boxes, batch.boxLabels, priors, {
+          annotatedIou: config.distillation.annotatedIou,
           taught,
-        );
+          positives: config.distillation.positiveBoxes ?? false,
+        });
         stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations, distillMask };
       }
       const losses = await trainStep(

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyTrainArgs } from '../helpers/train-cli.js';
 
-describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list>', () => {
+describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list> --distill-positive-boxes', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ultraface-train-distill-'));
@@ -47,6 +47,33 @@ describe('ultraface train --teacher … --distill-annotated <iou> --distill-data
       readFileSync(join(out, 'last.ckpt')),
     );
     assert.deepEqual(state.config.distillation.datasets, [1]);
+  });
+
+  it('--distill-positive-boxes trains a step and is kept in the checkpoint', async () => {
+    const out = join(dir, 'run-positive-boxes');
+    const result = await runCli(trainArgs(out, '--distill-positive-boxes'));
+    assert.equal(result.code, 0, result.stderr);
+    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
+      readFileSync(join(out, 'last.ckpt')),
+    );
+    assert.equal(state.config.distillation.positiveBoxes, true);
+    assert.equal(state.config.distillation.annotatedIou, undefined);
+  });
+
+  it('refuses --distill-positive-boxes without a --teacher, or with --distill-annotated', async () => {
+    for (const [args, message] of [
+      [tinyTrainArgs(join(dir, 'pb-no-teacher'), ['--distill-positive-boxes']), /needs a --teacher/],
+      [
+        trainArgs(join(dir, 'pb-annotated'), '--distill-positive-boxes', '--distill-annotated', '0.3'),
+        /contradict/,
+      ],
+    ] as const) {
+      const result = await runCli([...args]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'pb-no-teacher')), false);
+    assert.equal(existsSync(join(dir, 'pb-annotated')), false);
   });
 
   for (const [name, args] of [

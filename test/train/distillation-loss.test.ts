@@ -30,10 +30,17 @@ interface Batch {
   readonly teacherLoc: Float64Array;
 }
 
-let session: ort.InferenceSession | undefined;
+/**
+ * Which priors the mask opens: all but the positives (distillationMask's default), or all of them
+ * (`positives: true`, where the box term also runs on the positives and the class term still skips them).
+ */
+type MaskMode = 'closed-positives' | 'open-positives';
 
-async function lossSession(): Promise<ort.InferenceSession> {
-  if (session) return session;
+const sessions = new Map<MaskMode, ort.InferenceSession>();
+
+async function lossSession(mode: MaskMode): Promise<ort.InferenceSession> {
+  const cached = sessions.get(mode);
+  if (cached) return cached;
   const b = new OnnxGraphBuilder();
   const ctx = new EmitContext(b, 'dynamic', DEFAULT_GRADIENT_VARIANTS, 'conf');
   b.input('conf', ['n', 'p', CLASSES]);
@@ -62,7 +69,11 @@ async function lossSession(): Promise<ort.InferenceSession> {
       teacherScores: 't_scores',
       teacherLocations: 't_loc',
       scale: box.scale,
-      open: b.node('Sub', [b.scalar(1), box.positives]), // distillationMask without annotatedIou
+      open:
+        mode === 'closed-positives'
+          ? b.node('Sub', [b.scalar(1), box.positives]) // distillationMask without annotatedIou
+          : b.node('Add', [b.node('Mul', [box.positives, b.scalar(0)]), b.scalar(1)]), // ones [N, P]
+      positives: box.positives,
       weights: WEIGHTS,
     },
     true,
@@ -79,15 +90,16 @@ async function lossSession(): Promise<ort.InferenceSession> {
     b.node('Identity', [from], name);
     b.output(name, shape);
   }
-  session = await ort.InferenceSession.create(b.build({ name: 'kd-test', opset: 17 }), {
+  const session = await ort.InferenceSession.create(b.build({ name: 'kd-test', opset: 17 }), {
     logSeverityLevel: 3,
     intraOpNumThreads: 1,
   });
+  sessions.set(mode, session);
   return session;
 }
 
-async function run(x: Batch): Promise<Record<string, Float32Array>> {
-  const s = await lossSession();
+async function run(x: Batch, mode: MaskMode = 'closed-positives'): Promise<Record<string, Float32Array>> {
+  const s = await lossSession(mode);
   const { n, priors: p } = x;
   const out = await s.run({
     conf: new ort.Tensor('float32', Float32Array.from(x.conf), [n, p, CLASSES]),
@@ -132,17 +144,21 @@ function boxLoss64(x: Batch): { regression: number; classification: number; mask
   return { regression: regression * scale, classification: classification * scale, mask };
 }
 
-function distillation64(x: Batch): { regression: number; classification: number } {
+function distillation64(
+  x: Batch,
+  mode: MaskMode = 'closed-positives',
+): { regression: number; classification: number } {
   let numPos = 0;
   for (const l of x.labels) if (l > 0n) numPos++;
   let kl = 0;
   let reg = 0;
   for (let r = 0; r < x.n * x.priors; r++) {
-    if (x.labels[r] > 0n) continue; // the annotation rules on positives
+    const positive = x.labels[r] > 0n;
+    if (positive && mode === 'closed-positives') continue; // the annotation rules on positives
     const z = [x.conf[r * 2], x.conf[r * 2 + 1]];
     const m = Math.max(...z);
     const lse = m + Math.log(Math.exp(z[0] - m) + Math.exp(z[1] - m));
-    for (let c = 0; c < 2; c++) {
+    for (let c = 0; c < 2 && !positive; c++) {
       const t = x.teacherScores[r * 2 + c];
       kl += t * (Math.log(Math.max(t, 1e-12)) - (z[c] - lse));
     }
@@ -185,19 +201,21 @@ function makeBatch(seed: number, n: number, priors: number): Batch {
 
 describe('distillation loss and ignored priors', () => {
   after(async () => {
-    await session?.release();
+    for (const session of sessions.values()) await session.release();
   });
 
   it('values and gradients of MultiBox (with ignored priors) + distillation match float64 references', async () => {
-    for (const [seed, n, priors] of [
-      [1, 2, 30],
-      [2, 3, 17],
-      [3, 1, 50],
+    for (const [seed, n, priors, mode] of [
+      [1, 2, 30, 'closed-positives'],
+      [2, 3, 17, 'closed-positives'],
+      [3, 1, 50, 'closed-positives'],
+      [5, 2, 30, 'open-positives'],
+      [6, 1, 50, 'open-positives'],
     ] as const) {
       const x = makeBatch(seed, n, priors);
-      const ours = await run(x);
+      const ours = await run(x, mode);
       const box = boxLoss64(x);
-      const kd = distillation64(x);
+      const kd = distillation64(x, mode);
       const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-6);
       assert.ok(
         rel(ours.regression[0], box.regression) <= 1e-5,
@@ -211,7 +229,7 @@ describe('distillation loss and ignored priors', () => {
       assert.ok(rel(ours.kd_classification[0], kd.classification) <= 1e-5, `kd classification`);
       const total = (): number => {
         const a = boxLoss64(x);
-        const d = distillation64(x);
+        const d = distillation64(x, mode);
         return a.regression + a.classification + d.regression + d.classification;
       };
       const dConf = relativeL2(ours.d_conf, finiteDifferences(x.conf, total, 1e-6));

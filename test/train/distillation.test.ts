@@ -109,8 +109,12 @@ describe('train with a distillation teacher', () => {
     const priors = Float32Array.from([0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.2, 0.2]);
     const none = [new Float32Array(0), new Float32Array(0), new Float32Array(0)];
     const noLabels = [new Int32Array(0), new Int32Array(0), new Int32Array(0)];
-    const mask = distillationMask(new Int32Array(6), none, noLabels, priors, 0.3, taught);
+    const mask = distillationMask(new Int32Array(6), none, noLabels, priors, { annotatedIou: 0.3, taught });
     assert.deepEqual(Array.from(mask), [1, 1, 0, 0, 0, 0]);
+    // positives of untaught images stay closed even when positives are opened
+    const positives = Int32Array.from([1, 0, 1, 0, 1, 0]);
+    const open = distillationMask(positives, none, noLabels, priors, { taught, positives: true });
+    assert.deepEqual(Array.from(open), [1, 1, 0, 0, 0, 0]);
   });
 
   it('teacher faces on background priors become ignored; positives and other priors stay', () => {
@@ -129,9 +133,14 @@ describe('train with a distillation teacher', () => {
     const labels = Int32Array.from([1, 0, 0, IGNORE_LABEL]);
     const boxes = [Float32Array.from([0.1, 0.1, 0.3, 0.3, 0.5, 0.1, 0.7, 0.3])]; // a face, an ignore region
     const boxLabels = [Int32Array.from([1, IGNORE_LABEL])];
-    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, undefined)), [0, 1, 1, 1]);
+    const mask = (options: Parameters<typeof distillationMask>[4]): number[] =>
+      Array.from(distillationMask(labels, boxes, boxLabels, priors, options));
+    assert.deepEqual(mask({}), [0, 1, 1, 1]);
     // The shifted prior overlaps the face at IoU 0.02 / 0.06 = 1/3: left to the annotation at 0.3, not at 0.4.
-    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, 0.3)), [0, 0, 1, 1]);
-    assert.deepEqual(Array.from(distillationMask(labels, boxes, boxLabels, priors, 0.4)), [0, 1, 1, 1]);
+    assert.deepEqual(mask({ annotatedIou: 0.3 }), [0, 0, 1, 1]);
+    assert.deepEqual(mask({ annotatedIou: 0.4 }), [0, 1, 1, 1]);
+    // Positives opened for the box term: every prior open; refused together with annotatedIou.
+    assert.deepEqual(mask({ positives: true }), [1, 1, 1, 1]);
+    assert.throws(() => mask({ positives: true, annotatedIou: 0.3 }), /annotatedIou/);
   });
 });

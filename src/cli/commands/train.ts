@@ -42,6 +42,7 @@ export interface TrainCommandOptions {
   readonly distillAnnotated?: number;
   /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
   readonly distillDatasets?: number[];
+  readonly distillPositiveBoxes?: boolean;
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -145,14 +146,20 @@ async function validationMetrics(
 }
 
 /**
- * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou`, `--distill-datasets list` →
- * the run's distillation settings.
+ * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou`, `--distill-positive-boxes`,
+ * `--distill-datasets list` → the run's distillation settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   const datasets = options.distillDatasets;
   if (options.teacher === undefined) {
     if (datasets !== undefined) {
       throw new UltrafaceError('E_INVALID_OPTION', '--distill-datasets: needs a --teacher to distil from');
+    }
+    if (options.distillPositiveBoxes) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        '--distill-positive-boxes: needs a --teacher to distil from',
+      );
     }
     return undefined;
   }
@@ -187,11 +194,19 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
       `--distill-annotated: expected an IoU in (0, 1] but received ${annotated}`,
     );
   }
+  if (options.distillPositiveBoxes && annotated !== undefined) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      '--distill-positive-boxes and --distill-annotated contradict each other: one lets the teacher box annotated ' +
+        'faces, the other keeps it away from them',
+    );
+  }
   return {
     teacher: options.teacher,
     weights: { classification, regression },
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
+    ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
     ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
 }
