@@ -237,6 +237,12 @@ copy that would land on an input image is refused before anything runs.`,
     .option('--t-max <n>', 'cosine: period in epochs', integer, 120)
     .option('--warmup <steps>', 'linear LR warm-up over this many steps', integer, 0)
     .option(
+      '--match-iou <iou>',
+      "prior matching: priors at this IoU or more with a face are its positives, as is each face's best prior " +
+        "(default: upstream's 0.35)",
+      number,
+    )
+    .option(
       '--augment <preset|file>',
       'augmentation: default (crop, zoom-out), upstream, none, or a JSON file of options over a preset, e.g. ' +
         '{"preset": "default", "expand": {"probability": 0.6, "maxRatio": 4}}',

@@ -55,6 +55,11 @@ export interface TrainConfig {
   /** LR multiplier per parameter group; 0 freezes the group. */
   readonly groupScale: Partial<Record<ParamGroup, number>>;
   readonly augment: AugmentOptionsInput;
+  /**
+   * Prior matching: a prior whose best IoU with a face reaches this is a positive (SPEC §5.3; each face's best prior
+   * is one whatever its IoU). Absent: upstream's 0.35. Validation losses match the same way.
+   */
+  readonly matchThreshold?: number;
   readonly seed: number;
   /** Validation (loss, and the `evaluate` hook) every this many epochs, and after the last. */
   readonly validateEvery: number;
@@ -272,6 +277,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     batchSize: config.batchSize,
     seed: config.seed,
     augment: config.augment,
+    ...(config.matchThreshold === undefined ? {} : { matchThreshold: config.matchThreshold }),
     workers: options.workers ?? 1,
     start: state.position,
   });
@@ -570,6 +576,7 @@ async function validationLosses(
     inputSize: config.inputSize,
     batchSize: config.batchSize,
     augment: 'none',
+    ...(config.matchThreshold === undefined ? {} : { matchThreshold: config.matchThreshold }),
     shuffle: false,
     workers: workers ?? 1,
   });

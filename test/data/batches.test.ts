@@ -114,6 +114,26 @@ describe('batch source: contents and options', () => {
     await source.close();
   });
 
+  it('matchThreshold: a lower IoU makes a superset of the positives, with the same images', async () => {
+    const positives = async (matchThreshold: number): Promise<{ images: Buffer; labels: Int32Array }> => {
+      const source = createBatchSource({ ...base, workers: 0, augment: 'none', matchThreshold });
+      const batch = await source.next();
+      await source.close();
+      return {
+        images: Buffer.from(batch.images.buffer, batch.images.byteOffset, batch.images.byteLength),
+        labels: batch.labels,
+      };
+    };
+    const [upstream, loose] = [await positives(0.35), await positives(0.2)];
+    assert.ok(loose.images.equals(upstream.images));
+    let added = 0;
+    upstream.labels.forEach((label, p) => {
+      if (label > 0) assert.ok(loose.labels[p] > 0, `prior ${p} stays a positive`);
+      else if (loose.labels[p] > 0) added++;
+    });
+    assert.ok(added > 0, 'IoU 0.2 adds positives');
+  });
+
   it('dropLast drops the short batch', async () => {
     const source = createBatchSource({ ...base, workers: 0, dropLast: true });
     assert.equal(source.batchesPerEpoch, 2);

@@ -43,6 +43,7 @@ export interface TrainCommandOptions {
   /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
   readonly distillDatasets?: number[];
   readonly distillPositiveBoxes?: boolean;
+  readonly matchIou?: number;
   readonly epochs: number;
   readonly batchSize: number;
   readonly lr: number;
@@ -236,6 +237,13 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
     throw new UltrafaceError('E_INVALID_OPTION', '--dataset: expected at least one training dataset');
   const specs = options.dataset.map((text) => withWiderMinFace(parseDatasetSpec(text), options.widerMinFace));
   const distillation = readDistillationOptions(options);
+  const matchIou = options.matchIou;
+  if (matchIou !== undefined && !(matchIou > 0 && matchIou <= 1)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--match-iou: expected an IoU in (0, 1] but received ${matchIou}`,
+    );
+  }
   const { samples, datasets } = await loadTrainingDatasets(specs, options.split);
   for (const d of datasets) {
     io.stderr.write(
@@ -322,6 +330,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
               ? { base_net: 0, extras: 0 }
               : {},
         augment,
+        ...(matchIou === undefined ? {} : { matchThreshold: matchIou }),
         seed: options.seed,
         validateEvery: options.validateEvery,
         checkpointEvery: options.checkpointEvery,
