@@ -158,6 +158,7 @@ export function distillationMask(
   });
   if (annotatedIou === undefined) return mask;
   for (let n = 0; n < boxes.length; n++) {
+    if (taught && !taught[n]) continue; // already closed whole
     const imageBoxes = boxes[n];
     for (let m = 0; m < boxLabels[n].length; m++) {
       if (boxLabels[n][m] <= 0) continue;
