@@ -243,6 +243,12 @@ copy that would land on an input image is refused before anything runs.`,
       number,
     )
     .option(
+      '--ignore-small-background <list>',
+      'in the images of these --dataset entries (counted from 1, e.g. 1), background priors of the smallest level ' +
+        '(10, 16, 24 px) are ignored, never mined as negatives: for datasets that annotate few small faces',
+      integerList,
+    )
+    .option(
       '--augment <preset|file>',
       'augmentation: default (crop, zoom-out), upstream, none, or a JSON file of options over a preset, e.g. ' +
         '{"preset": "default", "expand": {"probability": 0.6, "maxRatio": 4}}',

@@ -74,27 +74,28 @@ export async function createTeacher(
 }
 
 /**
- * Which images of a batch the teacher teaches: those whose sample comes from one of `datasets` (undefined: all).
+ * Which images of a batch come from one of `datasets` (undefined: all): those the teacher teaches
+ * (`DistillationConfig.datasets`), or whose small background is ignored (`TrainConfig.ignoreSmallBackground`).
  * @param sampleIndices [N] each image's index into `samples`
- * @returns [N] 1 where taught, 0 elsewhere
+ * @returns [N] 1 where the sample comes from one of them, 0 elsewhere
  */
-export function taughtImages(
+export function imagesFromDatasets(
   sampleIndices: Int32Array,
   samples: readonly TrainingSample[],
   datasets: readonly number[] | undefined,
 ): Uint8Array {
-  const taught = new Uint8Array(sampleIndices.length);
-  for (let n = 0; n < taught.length; n++) {
-    taught[n] = datasets === undefined || datasets.includes(samples[sampleIndices[n]].dataset ?? 0) ? 1 : 0;
+  const marked = new Uint8Array(sampleIndices.length);
+  for (let n = 0; n < marked.length; n++) {
+    marked[n] = datasets === undefined || datasets.includes(samples[sampleIndices[n]].dataset ?? 0) ? 1 : 0;
   }
-  return taught;
+  return marked;
 }
 
 /**
  * Background priors the teacher calls a face (probability ≥ `threshold`) become ignored (IGNORE_LABEL), so hard
  * negative mining never teaches an unannotated face as background. Mutates `labels` [N, P].
  * @param scores [N, P, C] the teacher's probabilities; face probability = 1 − background
- * @param taught [N] only in images marked 1 (taughtImages); undefined: in all
+ * @param taught [N] only in images marked 1 (imagesFromDatasets); undefined: in all
  * @returns how many priors were switched to ignored
  */
 export function ignoreTeacherFaces(
@@ -140,7 +141,7 @@ export function distillationMask(
   options: {
     /** Close the priors that overlap an annotated face at this IoU or more; undefined: only positives. */
     readonly annotatedIou?: number | undefined;
-    /** [N] 0 closes a whole image (taughtImages); undefined: every image open. */
+    /** [N] 0 closes a whole image (imagesFromDatasets); undefined: every image open. */
     readonly taught?: Uint8Array | undefined;
     /** Leave the positives open (for the box term); not with `annotatedIou`. */
     readonly positives?: boolean;

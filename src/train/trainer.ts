@@ -39,7 +39,8 @@ import {
   type StepResult,
   type StepRunner,
 } from './step-runner.js';
-import { createTeacher, distillationMask, ignoreTeacherFaces, taughtImages } from './teacher.js';
+import { ignoreSmallBackground, smallPriorCount } from './small-background.js';
+import { createTeacher, distillationMask, ignoreTeacherFaces, imagesFromDatasets } from './teacher.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -60,6 +61,11 @@ export interface TrainConfig {
    * is one whatever its IoU). Absent: upstream's 0.35. Validation losses match the same way.
    */
   readonly matchThreshold?: number;
+  /**
+   * Datasets (`TrainingSample.dataset`, counted from 0) whose first-level background priors (10–24 px) are ignored,
+   * never mined as negatives (small-background.ts). Absent: none. Validation losses are the plain ones.
+   */
+  readonly ignoreSmallBackground?: readonly number[];
   readonly seed: number;
   /** Validation (loss, and the `evaluate` hook) every this many epochs, and after the last. */
   readonly validateEvery: number;
@@ -299,13 +305,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = await batches.next();
       const lr = learningRate(config.schedule, batch.epoch, state.step);
       let stepBatch: StepBatch = batch;
+      if (config.ignoreSmallBackground) {
+        const labels = batch.labels.slice();
+        const marked = imagesFromDatasets(batch.sampleIndices, options.samples, config.ignoreSmallBackground);
+        ignoreSmallBackground(labels, marked, smallPriorCount(size));
+        stepBatch = { ...batch, labels };
+      }
       let teacherMs: number | undefined;
       if (teacher && config.distillation) {
         const teacherStarted = performance.now();
         const t = await teacher.run(batch.images, batch.size);
         teacherMs = performance.now() - teacherStarted;
-        const taught = taughtImages(batch.sampleIndices, options.samples, config.distillation.datasets);
-        const labels = batch.labels.slice();
+        const taught = imagesFromDatasets(batch.sampleIndices, options.samples, config.distillation.datasets);
+        const labels = stepBatch.labels.slice();
         if (config.distillation.ignoreThreshold < 1) {
           ignoreTeacherFaces(
             labels,
@@ -320,7 +332,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           taught,
           positives: config.distillation.positiveBoxes ?? false,
         });
-        stepBatch = { ...batch, labels, teacherScores: t.scores, teacherLocations: t.locations, distillMask };
+        stepBatch = {
+          ...stepBatch,
+          labels,
+          teacherScores: t.scores,
+          teacherLocations: t.locations,
+          distillMask,
+        };
       }
       const losses = await trainStep(
         runner,

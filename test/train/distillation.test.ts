@@ -8,7 +8,7 @@ import { IGNORE_LABEL } from '../../src/core/matching.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
-import { distillationMask, ignoreTeacherFaces, taughtImages } from '../../src/train/teacher.js';
+import { distillationMask, ignoreTeacherFaces, imagesFromDatasets } from '../../src/train/teacher.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
@@ -96,11 +96,11 @@ describe('train with a distillation teacher', () => {
     }
   });
 
-  it('taughtImages marks the images of the listed datasets; the ignore and the mask leave the others alone', () => {
+  it('imagesFromDatasets marks the images of the listed datasets; the ignore and the mask leave the others alone', () => {
     const samples = [{ dataset: 0 }, { dataset: 1 }, {}] as unknown as TrainingSample[];
-    const taught = taughtImages(Int32Array.from([1, 2, 0]), samples, [1]);
+    const taught = imagesFromDatasets(Int32Array.from([1, 2, 0]), samples, [1]);
     assert.deepEqual(Array.from(taught), [1, 0, 0]);
-    assert.deepEqual(Array.from(taughtImages(Int32Array.from([1, 2]), samples, undefined)), [1, 1]);
+    assert.deepEqual(Array.from(imagesFromDatasets(Int32Array.from([1, 2]), samples, undefined)), [1, 1]);
     // Two priors per image, three images; the teacher calls every prior a face.
     const labels = new Int32Array(6);
     const scores = new Float32Array(12).fill(0.1);

@@ -42,6 +42,7 @@ export interface TrainCommandOptions {
   readonly distillAnnotated?: number;
   /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
   readonly distillDatasets?: number[];
+  readonly ignoreSmallBackground?: number[];
   readonly distillPositiveBoxes?: boolean;
   readonly matchIou?: number;
   readonly epochs: number;
@@ -164,17 +165,7 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     }
     return undefined;
   }
-  if (
-    datasets !== undefined &&
-    (datasets.some((d) => !(d >= 1 && d <= options.dataset.length)) ||
-      new Set(datasets).size !== datasets.length)
-  ) {
-    throw new UltrafaceError(
-      'E_INVALID_OPTION',
-      `--distill-datasets: expected distinct --dataset numbers from 1 to ${options.dataset.length} but received ` +
-        datasets.join(','),
-    );
-  }
+  if (datasets !== undefined) checkDatasetNumbers('--distill-datasets', datasets, options.dataset.length);
   const [classification, regression] = options.distill;
   if (options.distill.length !== 2 || !(classification >= 0) || !(regression >= 0)) {
     throw new UltrafaceError(
@@ -212,6 +203,16 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
   };
 }
 
+/** A list of --dataset entries counted from 1 (`--distill-datasets`, `--ignore-small-background`): distinct, in range. */
+function checkDatasetNumbers(flag: string, numbers: readonly number[], count: number): void {
+  if (numbers.some((d) => !(d >= 1 && d <= count)) || new Set(numbers).size !== numbers.length) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `${flag}: expected distinct --dataset numbers from 1 to ${count} but received ${numbers.join(',')}`,
+    );
+  }
+}
+
 /** A preset name as is; otherwise a JSON file of options over a preset, validated here. */
 async function readAugmentOption(value: string): Promise<AugmentOptionsInput> {
   if (Object.hasOwn(AUGMENT_PRESETS, value)) return value as AugmentPresetName;
@@ -237,6 +238,10 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
     throw new UltrafaceError('E_INVALID_OPTION', '--dataset: expected at least one training dataset');
   const specs = options.dataset.map((text) => withWiderMinFace(parseDatasetSpec(text), options.widerMinFace));
   const distillation = readDistillationOptions(options);
+  const smallBackground = options.ignoreSmallBackground;
+  if (smallBackground !== undefined) {
+    checkDatasetNumbers('--ignore-small-background', smallBackground, options.dataset.length);
+  }
   const matchIou = options.matchIou;
   if (matchIou !== undefined && !(matchIou > 0 && matchIou <= 1)) {
     throw new UltrafaceError(
@@ -331,6 +336,9 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
               : {},
         augment,
         ...(matchIou === undefined ? {} : { matchThreshold: matchIou }),
+        ...(smallBackground === undefined
+          ? {}
+          : { ignoreSmallBackground: smallBackground.map((d) => d - 1) }),
         seed: options.seed,
         validateEvery: options.validateEvery,
         checkpointEvery: options.checkpointEvery,
