@@ -216,6 +216,12 @@ copy that would land on an input image is refused before anything runs.`,
         'places annotated faces as the teacher does; not with --distill-annotated',
     )
     .option(
+      '--distill-features <weight>',
+      "also match the teacher's feature map under the smallest priors (same architecture; weight on the squared " +
+        'distance, e.g. 0.01)',
+      number,
+    )
+    .option(
       '--distill-datasets <list>',
       'distil only on the images of these --dataset entries, counted from 1 in the order given, e.g. 2 ' +
         '(default: all)',

@@ -147,3 +147,15 @@ export function convBatchNormPairs(graph: ModelGraph): Map<string, BatchNormNode
   }
   return pairs;
 }
+
+/**
+ * The feature map the heads of one level read (`[N, C, H, W]`; level 0: stride 8, the smallest priors): the input
+ * of its classification head's first convolution.
+ */
+export function headFeature(graph: ModelGraph, level: number): string {
+  const node = graph.nodes.find((n) => n.name === `classification_headers.${level}.0`);
+  if (node === undefined || node.op !== 'conv') {
+    throw new Error(`headFeature: the graph has no classification_headers.${level}`);
+  }
+  return node.input;
+}

@@ -1,12 +1,18 @@
 import { UltrafaceError } from '../core/errors.js';
 import { integerInRange, invalidOption, knownKeys, numberInRange, oneOf } from '../core/validate.js';
-import type { BatchNormNode, ModelGraph } from '../model/graph.js';
+import { headFeature, type BatchNormNode, type ModelGraph } from '../model/graph.js';
 import { OnnxGraphBuilder, type Dim } from '../model/onnx/builder.js';
 import { TensorDataType } from '../model/onnx/proto.js';
 import { inferShapes } from '../model/shapes.js';
 import { DEFAULT_GRADIENT_VARIANTS, EmitContext, type GradientVariants } from './autodiff/context.js';
 import { GraphDifferentiator } from './autodiff/differentiate.js';
-import { emitDistillationLoss, emitMultiboxLoss, NEG_POS_RATIO, type DistillationWeights } from './loss.js';
+import {
+  emitDistillationLoss,
+  emitFeatureDistillation,
+  emitMultiboxLoss,
+  NEG_POS_RATIO,
+  type DistillationWeights,
+} from './loss.js';
 
 export { DEFAULT_GRADIENT_VARIANTS, type GradientVariants } from './autodiff/context.js';
 
@@ -17,11 +23,13 @@ export const GT_LOCATIONS_INPUT = 'gt_locations';
 export const TEACHER_SCORES_INPUT = 'teacher_scores';
 export const DISTILL_MASK_INPUT = 'distill_mask';
 export const TEACHER_LOCATIONS_INPUT = 'teacher_locations';
+export const TEACHER_FEATURES_INPUT = 'teacher_features';
 /** Graph output names. */
 export const LOSS_REGRESSION_OUTPUT = 'loss_regression';
 export const LOSS_CLASSIFICATION_OUTPUT = 'loss_classification';
 export const LOSS_DISTILL_REGRESSION_OUTPUT = 'loss_distill_regression';
 export const LOSS_DISTILL_CLASSIFICATION_OUTPUT = 'loss_distill_classification';
+export const LOSS_DISTILL_FEATURES_OUTPUT = 'loss_distill_features';
 export const gradientOutput = (param: string): string => `grad:${param}`;
 export const batchMeanOutput = (batchNorm: string): string => `batch_mean:${batchNorm}`;
 export const batchVarianceOutput = (batchNorm: string): string => `batch_var:${batchNorm}`;
@@ -58,6 +66,7 @@ export type TrainingInputRole =
   | 'gt_locations'
   | 'teacher_scores'
   | 'teacher_locations'
+  | 'teacher_features'
   | 'distill_mask'
   | 'param'
   | 'running_mean'
@@ -67,6 +76,7 @@ export type TrainingOutputRole =
   | 'loss_classification'
   | 'loss_distill_regression'
   | 'loss_distill_classification'
+  | 'loss_distill_features'
   | 'grad'
   | 'batch_mean'
   | 'batch_var';
@@ -165,9 +175,12 @@ function validate(options: TrainingGraphOptions): void {
   if (options.mode !== undefined) oneOf('mode', options.mode, ['train', 'eval']);
   if (options.negPosRatio !== undefined) integerInRange('negPosRatio', options.negPosRatio, 0, 1000);
   if (options.distillation !== undefined) {
-    knownKeys('distillation', options.distillation, ['classification', 'regression']);
+    knownKeys('distillation', options.distillation, ['classification', 'regression', 'features']);
     numberInRange('distillation.classification', options.distillation.classification, 0, 1e6);
     numberInRange('distillation.regression', options.distillation.regression, 0, 1e6);
+    if (options.distillation.features !== undefined) {
+      numberInRange('distillation.features', options.distillation.features, 0, 1e6);
+    }
   }
 }
 
@@ -247,6 +260,16 @@ export function compileTrainingGraph(
         }),
       }
     : undefined;
+  const feature = options.distillation?.features ? headFeature(graph, 0) : undefined; // [N, C, H, W]
+  const teacherFeatures =
+    feature === undefined
+      ? undefined
+      : addInput({
+          name: TEACHER_FEATURES_INPUT,
+          role: 'teacher_features',
+          dtype: 'float32',
+          shape: ctx.full([...shapes.get(feature)!]),
+        });
   const paramValues = new Map<string, string>();
   for (const p of graph.params) {
     const role: TrainingInputRole | undefined = p.learnable
@@ -329,20 +352,46 @@ export function compileTrainingGraph(
     );
   }
 
+  const featureTerm =
+    feature !== undefined && teacherFeatures !== undefined
+      ? emitFeatureDistillation(
+          ctx,
+          {
+            student: diff.value(feature),
+            teacher: teacherFeatures,
+            scale: loss.scale,
+            weight: options.distillation!.features!,
+            // An image is taught when any of its priors is open (a taught image always has background priors).
+            taught: b.node('Unsqueeze', [
+              b.node('ReduceMax', [teacher!.mask], undefined, { axes: [1], keepdims: 0 }),
+              b.ints([1, 2, 3]),
+            ]),
+          },
+          mode === 'train',
+        )
+      : undefined;
+  if (featureTerm) {
+    addOutput(
+      { name: LOSS_DISTILL_FEATURES_OUTPUT, role: 'loss_distill_features', dtype: 'float32', shape: [] },
+      featureTerm.loss,
+    );
+  }
+
   if (loss.gradients) {
     const extra = distillation?.gradients;
-    const grads = diff.backward(
-      new Map([
-        [
-          graph.outputs.confidences,
-          extra ? b.node('Add', [loss.gradients.confidences, extra.confidences]) : loss.gradients.confidences,
-        ],
-        [
-          graph.outputs.locations,
-          extra ? b.node('Add', [loss.gradients.locations, extra.locations]) : loss.gradients.locations,
-        ],
-      ]),
-    );
+    const seeds = new Map([
+      [
+        graph.outputs.confidences,
+        extra ? b.node('Add', [loss.gradients.confidences, extra.confidences]) : loss.gradients.confidences,
+      ],
+      [
+        graph.outputs.locations,
+        extra ? b.node('Add', [loss.gradients.locations, extra.locations]) : loss.gradients.locations,
+      ],
+    ]);
+    // The feature term enters the backward pass at the inner tensor, summed with what flows down from the heads.
+    if (feature !== undefined && featureTerm?.gradient) seeds.set(feature, featureTerm.gradient);
+    const grads = diff.backward(seeds);
     for (const p of graph.params) {
       if (!p.learnable) continue;
       const g = grads.params.get(p.name);

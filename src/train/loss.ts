@@ -141,6 +141,11 @@ export interface DistillationWeights {
   readonly classification: number;
   /** On Σ teacher face probability · smooth-L1(student − teacher regression). */
   readonly regression: number;
+  /**
+   * On Σ (student − teacher)² over the first level's head feature map (`headFeature` level 0: what the smallest
+   * priors are predicted from; `emitFeatureDistillation`). Absent or 0: no feature term (and no feature input).
+   */
+  readonly features?: number;
 }
 
 export interface DistillationOperands {
@@ -240,4 +245,64 @@ export function emitDistillationLoss(
     regression,
     gradients: { confidences: dConf, locations: dLoc },
   };
+}
+
+export interface FeatureDistillationLoss {
+  readonly loss: string;
+  /** d loss / d student feature map, to seed the backward pass at that inner tensor. */
+  readonly gradient?: string;
+}
+
+/**
+ * Feature distillation by attention transfer (Zagoruyko & Komodakis, 2017): where on the feature map under the
+ * smallest priors the teacher's channels are active, `a = Σ_c F²` per location, L2-normalized per image
+ * (`q = a / ‖a‖`), and the student's matched to it: `weight · Σ_n ‖q_s − q_t‖² · scale`, with the MultiBox loss's
+ * `scale` (1 / positives) so that shards combine as every other term does. A map over locations, not channels:
+ * it needs no channel correspondence between two independently trained nets, so the student keeps its own features
+ * and learns where the teacher sees something — a 4-pixel face, which gives the class and box targets a single
+ * positive prior.
+ *
+ * `student` [N, C, H, W] is the student's feature map (training mode), `teacher` the teacher's on the same images.
+ */
+export function emitFeatureDistillation(
+  ctx: EmitContext,
+  o: {
+    readonly student: string;
+    readonly teacher: string;
+    readonly scale: string;
+    readonly weight: number;
+    /** [N, 1, 1, 1] 1 for the images the teacher teaches, 0 for the others; absent: all. */
+    readonly taught?: string;
+  },
+  withGradients: boolean,
+): FeatureDistillationLoss {
+  const { b } = ctx;
+  const attention = (features: string): { map: string; norm: string } => {
+    const energy = b.node('ReduceSum', [b.node('Mul', [features, features]), b.ints([1])], undefined, {
+      keepdims: 1,
+    }); // [N, 1, H, W]
+    const norm = b.node('Sqrt', [
+      b.node('Add', [
+        b.node('ReduceSum', [b.node('Mul', [energy, energy]), b.ints([2, 3])], undefined, { keepdims: 1 }),
+        b.scalar(1e-12),
+      ]),
+    ]); // [N, 1, 1, 1]
+    return { map: b.node('Div', [energy, norm]), norm };
+  };
+  const s = attention(o.student);
+  const t = attention(o.teacher);
+  const gap = b.node('Sub', [s.map, t.map]); // [N, 1, H, W]
+  const diff = o.taught === undefined ? gap : b.node('Mul', [gap, o.taught]);
+  const factor = b.node('Mul', [b.scalar(o.weight), o.scale]);
+  const loss = b.node('Mul', [
+    b.node('ReduceSum', [b.node('Mul', [diff, diff])], undefined, { keepdims: 0 }),
+    factor,
+  ]);
+  if (!withGradients) return { loss };
+  // g = dL/dq; through q = a / ‖a‖: dL/da = (g − q (q·g)) / ‖a‖; through a = Σ_c F²: dL/dF = 2 F dL/da.
+  const g = b.node('Mul', [diff, b.node('Mul', [factor, b.scalar(2)])]);
+  const along = b.node('ReduceSum', [b.node('Mul', [s.map, g]), b.ints([2, 3])], undefined, { keepdims: 1 });
+  const dEnergy = b.node('Div', [b.node('Sub', [g, b.node('Mul', [s.map, along])]), s.norm]);
+  const gradient = b.node('Mul', [b.node('Mul', [o.student, dEnergy]), b.scalar(2)]);
+  return { loss, gradient };
 }

@@ -23,6 +23,7 @@ import {
   batchVarianceOutput,
   LOSS_CLASSIFICATION_OUTPUT,
   LOSS_DISTILL_CLASSIFICATION_OUTPUT,
+  LOSS_DISTILL_FEATURES_OUTPUT,
   LOSS_DISTILL_REGRESSION_OUTPUT,
   LOSS_REGRESSION_OUTPUT,
   type CompiledTrainingGraph,
@@ -47,13 +48,20 @@ export interface StepBatch {
   readonly teacherScores?: Float32Array;
   readonly teacherLocations?: Float32Array;
   readonly distillMask?: Float32Array;
+  /** With a feature-distillation graph: [N, C, H, W] the teacher's first-level head feature map. */
+  readonly teacherFeatures?: Float32Array;
 }
 
 export interface StepResult {
   readonly regression: number;
   readonly classification: number;
   /** The distillation terms, with a distillation graph (already in the gradients). */
-  readonly distillation?: { readonly regression: number; readonly classification: number };
+  readonly distillation?: {
+    readonly regression: number;
+    readonly classification: number;
+    /** The feature term, with a feature-distillation graph. */
+    readonly features?: number;
+  };
   /** d(regression + classification)/dθ per learnable parameter (state-dict key). */
   readonly gradients: ReadonlyMap<string, Float32Array>;
   /** Per BatchNorm module: the batch mean and unbiased variance per channel. */
@@ -164,13 +172,16 @@ export function graphFeeds(
         break;
       case 'teacher_scores':
       case 'teacher_locations':
+      case 'teacher_features':
       case 'distill_mask': {
         const data =
           input.role === 'teacher_scores'
             ? batch.teacherScores
             : input.role === 'teacher_locations'
               ? batch.teacherLocations
-              : batch.distillMask;
+              : input.role === 'teacher_features'
+                ? batch.teacherFeatures
+                : batch.distillMask;
         if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
         feeds[input.name] = new ort.Tensor('float32', data, shape);
         break;
@@ -209,11 +220,18 @@ function readResult(compiled: CompiledTrainingGraph, outputs: GraphOutputs): Ste
   }
   const distillRegression = outputs[LOSS_DISTILL_REGRESSION_OUTPUT] as Float32Array | undefined;
   const distillClassification = outputs[LOSS_DISTILL_CLASSIFICATION_OUTPUT] as Float32Array | undefined;
+  const distillFeatures = outputs[LOSS_DISTILL_FEATURES_OUTPUT] as Float32Array | undefined;
   return {
     regression: outputs[LOSS_REGRESSION_OUTPUT][0],
     classification: outputs[LOSS_CLASSIFICATION_OUTPUT][0],
     ...(distillRegression && distillClassification
-      ? { distillation: { regression: distillRegression[0], classification: distillClassification[0] } }
+      ? {
+          distillation: {
+            regression: distillRegression[0],
+            classification: distillClassification[0],
+            ...(distillFeatures ? { features: distillFeatures[0] } : {}),
+          },
+        }
       : {}),
     gradients,
     batchStats,
@@ -244,6 +262,7 @@ export function splitBatch(batch: StepBatch, shards: number): StepBatch[] {
       ...(batch.teacherScores ? { teacherScores: slice(batch.teacherScores) } : {}),
       ...(batch.teacherLocations ? { teacherLocations: slice(batch.teacherLocations) } : {}),
       ...(batch.distillMask ? { distillMask: slice(batch.distillMask) } : {}),
+      ...(batch.teacherFeatures ? { teacherFeatures: slice(batch.teacherFeatures) } : {}),
     });
     start = end;
   }
@@ -268,7 +287,7 @@ export function combineShardResults(
   const weights = shards.map((s) => Math.max(s.positives, 1) / Math.max(positives, 1));
   let regression = 0;
   let classification = 0;
-  let distillation: { regression: number; classification: number } | undefined;
+  let distillation: { regression: number; classification: number; features?: number } | undefined;
   results.forEach((r, i) => {
     regression += weights[i] * r.regression;
     classification += weights[i] * r.classification;
@@ -276,6 +295,9 @@ export function combineShardResults(
       distillation ??= { regression: 0, classification: 0 };
       distillation.regression += weights[i] * r.distillation.regression;
       distillation.classification += weights[i] * r.distillation.classification;
+      if (r.distillation.features !== undefined) {
+        distillation.features = (distillation.features ?? 0) + weights[i] * r.distillation.features;
+      }
     }
   });
   const gradients = new Map<string, Float32Array>();
@@ -390,8 +412,17 @@ class ShardWorkers {
       this.#pending[shard] = { id, resolve, reject };
       const worker = this.#workers[shard];
       worker.ref();
-      const { images, labels, locations, teacherScores, teacherLocations, distillMask } = request.batch;
-      const transfer = [images, labels, locations, teacherScores, teacherLocations, distillMask]
+      const { images, labels, locations, teacherScores, teacherLocations, distillMask, teacherFeatures } =
+        request.batch;
+      const transfer = [
+        images,
+        labels,
+        locations,
+        teacherScores,
+        teacherLocations,
+        distillMask,
+        teacherFeatures,
+      ]
         .filter((a) => a !== undefined)
         .map((a) => a.buffer);
       worker.postMessage({ id, ...request } satisfies StepWorkerRequest, transfer as ArrayBuffer[]);

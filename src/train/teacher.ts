@@ -12,7 +12,8 @@ import type { InputSize } from '../core/presets.js';
 import { priorCount } from '../core/priors.js';
 import type { TrainingSample } from '../data/training-set.js';
 import { createModel, detectNumClasses } from '../model/model.js';
-import { exportOnnx } from '../model/onnx/writer.js';
+import { headFeature } from '../model/graph.js';
+import { exportOnnx, featureOutputName } from '../model/onnx/writer.js';
 import type { Weights } from '../model/weights.js';
 import { createSession } from '../runtime/node/session.js';
 
@@ -21,6 +22,8 @@ export interface TeacherOutputs {
   readonly scores: Float32Array;
   /** [N, P, 4] raw regression (dx, dy, dw, dh against the priors, SPEC §5.1). */
   readonly locations: Float32Array;
+  /** [N, C, H, W] the feature map the smallest priors' heads read (`headFeature` level 0), when asked for. */
+  readonly features?: Float32Array;
 }
 
 export interface Teacher {
@@ -34,15 +37,23 @@ export interface Teacher {
  * @param weights the teacher's state dict (any net ultraface builds; its version is read from the keys)
  * @param inputSize the student's training input: the teacher runs at the same size, so the priors agree
  * @param threads onnxruntime threads of the teacher's session
+ * @param features also give the first level's head feature map (`TeacherOutputs.features`)
  */
 export async function createTeacher(
   weights: Weights,
   inputSize: InputSize,
   threads: number | undefined,
+  features = false,
 ): Promise<Teacher> {
   const model = createModel(weights);
   const numClasses = detectNumClasses(weights);
-  const onnx = exportOnnx(model, { inputSize, postprocess: false, source: 'distillation teacher' });
+  const feature = headFeature(model.graph, 0);
+  const onnx = exportOnnx(model, {
+    inputSize,
+    postprocess: false,
+    source: 'distillation teacher',
+    ...(features ? { featureOutputs: [feature] } : {}),
+  });
   const session = await createSession(onnx, 'the distillation teacher', threads);
   const priors = priorCount(inputSize);
   const plane = 3 * inputSize.width * inputSize.height;
@@ -67,7 +78,8 @@ export async function createTeacher(
             `${inputSize.width}x${inputSize.height}; the student has ${priors}`,
         );
       }
-      return { scores, locations };
+      if (!features) return { scores, locations };
+      return { scores, locations, features: outputs[featureOutputName(feature)].data as Float32Array };
     },
     release: () => session.release(),
   };

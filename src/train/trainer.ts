@@ -152,8 +152,12 @@ export interface StepRecord {
   readonly lr: number;
   /** Over the last step, data loading included. */
   readonly imagesPerSecond: number;
-  /** With distillation: its two terms, and the teacher's forward pass time of this step. */
-  readonly distillation?: { readonly regression: number; readonly classification: number };
+  /** With distillation: its terms (features: with `--distill-features`), and the teacher's forward pass time. */
+  readonly distillation?: {
+    readonly regression: number;
+    readonly classification: number;
+    readonly features?: number;
+  };
   readonly teacherMs?: number;
 }
 
@@ -163,7 +167,11 @@ export interface EpochRecord {
   readonly lossRegression: number;
   readonly lossClassification: number;
   /** Mean distillation terms over the epoch's steps (already part of the gradient, not of the losses above). */
-  readonly distillation?: { readonly regression: number; readonly classification: number };
+  readonly distillation?: {
+    readonly regression: number;
+    readonly classification: number;
+    readonly features?: number;
+  };
   readonly validationLoss?: { readonly regression: number; readonly classification: number };
   /** From the `evaluate` hook, e.g. `{ AP50: 0.85 }`. */
   readonly metrics?: Readonly<Record<string, number>>;
@@ -203,6 +211,7 @@ interface TrainState {
     /** Wall time of those steps, batch waits included (absent in checkpoints of earlier versions). */
     readonly seconds?: number;
     readonly distillRegression?: number;
+    readonly distillFeatures?: number;
     readonly distillClassification?: number;
   };
   readonly bestValidationLoss: number | null;
@@ -270,7 +279,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.distillation ? { distillation: config.distillation.weights } : {}),
   });
   const teacher = config.distillation
-    ? await createTeacher(await readTeacherWeights(config.distillation.teacher), size, options.threads)
+    ? await createTeacher(
+        await readTeacherWeights(config.distillation.teacher),
+        size,
+        options.threads,
+        (config.distillation.weights.features ?? 0) > 0,
+      )
     : undefined;
   const priors = generatePriors(size); // [P, 4] for the distillation mask
   const runner = await createStepRunner(graph, trainGraph, {
@@ -338,6 +352,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           teacherScores: t.scores,
           teacherLocations: t.locations,
           distillMask,
+          ...(t.features ? { teacherFeatures: checkedFeatures(t.features, batch.size, trainGraph) } : {}),
         };
       }
       const losses = await trainStep(
@@ -361,6 +376,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               distillRegression: (state.epochSums.distillRegression ?? 0) + losses.distillation.regression,
               distillClassification:
                 (state.epochSums.distillClassification ?? 0) + losses.distillation.classification,
+              ...(losses.distillation.features === undefined
+                ? {}
+                : { distillFeatures: (state.epochSums.distillFeatures ?? 0) + losses.distillation.features }),
             }
           : {}),
       };
@@ -454,6 +472,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
             distillation: {
               regression: sums.distillRegression / steps,
               classification: (sums.distillClassification ?? 0) / steps,
+              ...(sums.distillFeatures === undefined ? {} : { features: sums.distillFeatures / steps }),
             },
           }),
       ...(validationLoss ? { validationLoss } : {}),
@@ -614,4 +633,18 @@ async function validationLosses(
     await source.close();
     await session.release();
   }
+}
+
+/** The teacher's feature map must match the student's at the tensor the feature term reads. */
+function checkedFeatures(features: Float32Array, n: number, graph: CompiledTrainingGraph): Float32Array {
+  const input = graph.inputs.find((v) => v.role === 'teacher_features');
+  const perImage = (input?.shape.slice(1) as number[] | undefined)?.reduce((a, b) => a * b, 1);
+  if (perImage === undefined || features.length !== n * perImage) {
+    throw new UltrafaceError(
+      'E_MODEL_LOAD',
+      `The distillation teacher's first-level feature map has ${features.length / n} values per image; the ` +
+        `student's has ${perImage ?? 'none'}: feature distillation needs the same layout`,
+    );
+  }
+  return features;
 }

@@ -44,6 +44,7 @@ export interface TrainCommandOptions {
   readonly distillDatasets?: number[];
   readonly ignoreSmallBackground?: number[];
   readonly distillPositiveBoxes?: boolean;
+  readonly distillFeatures?: number;
   readonly matchIou?: number;
   readonly epochs: number;
   readonly batchSize: number;
@@ -111,7 +112,8 @@ function describeEpoch(record: EpochRecord): string {
   ];
   if (record.distillation) {
     const d = record.distillation;
-    parts.push(`distill reg ${d.regression.toFixed(4)}, cls ${d.classification.toFixed(4)}`);
+    const features = d.features === undefined ? '' : `, features ${d.features.toFixed(4)}`;
+    parts.push(`distill reg ${d.regression.toFixed(4)}, cls ${d.classification.toFixed(4)}${features}`);
   }
   if (record.validationLoss) {
     const v = record.validationLoss;
@@ -163,6 +165,9 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
         '--distill-positive-boxes: needs a --teacher to distil from',
       );
     }
+    if (options.distillFeatures !== undefined) {
+      throw new UltrafaceError('E_INVALID_OPTION', '--distill-features: needs a --teacher to distil from');
+    }
     return undefined;
   }
   if (datasets !== undefined) checkDatasetNumbers('--distill-datasets', datasets, options.dataset.length);
@@ -177,6 +182,13 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     throw new UltrafaceError(
       'E_INVALID_OPTION',
       `--teacher-ignore: expected a probability in (0, 1] but received ${options.teacherIgnore}`,
+    );
+  }
+  const features = options.distillFeatures;
+  if (features !== undefined && !(features > 0 && features <= 1e6)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill-features: expected a weight > 0 but received ${features}`,
     );
   }
   const annotated = options.distillAnnotated;
@@ -195,7 +207,7 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
   }
   return {
     teacher: options.teacher,
-    weights: { classification, regression },
+    weights: { classification, regression, ...(features === undefined ? {} : { features }) },
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
     ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
@@ -302,6 +314,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
     } else if (s.step % 50 === 0) {
       const distill = s.distillation
         ? ` distill reg ${s.distillation.regression.toFixed(3)}, cls ${s.distillation.classification.toFixed(3)}` +
+          (s.distillation.features === undefined ? '' : `, features ${s.distillation.features.toFixed(3)}`) +
           ` (teacher ${s.teacherMs?.toFixed(0)} ms)`
         : '';
       io.stderr.write(

@@ -1,6 +1,7 @@
 import { CENTER_VARIANCE, SIZE_VARIANCE, type InputSize, type NetVersion } from '../../core/presets.js';
 import { generatePriors } from '../../core/priors.js';
 import { convBatchNormPairs, type BatchNormNode, type ConvNode, type ModelGraph } from '../graph.js';
+import { inferShapes } from '../shapes.js';
 import type { Weights } from '../weights.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { MODEL_METADATA_KEY, type ModelMetadata } from './metadata.js';
@@ -23,7 +24,15 @@ export interface ExportOptions {
   readonly opset?: number;
   /** Free-form producer note stored in the metadata (e.g. where the weights came from). */
   readonly source?: string;
+  /**
+   * Inner tensors of the graph also given as outputs, each named `feature:<tensor>`, `[batch, C, H, W]` (a
+   * distillation teacher's feature maps, `headFeature`). Not with a dynamic input size.
+   */
+  readonly featureOutputs?: readonly string[];
 }
+
+/** The output name `exportOnnx` gives an inner tensor listed in `featureOutputs`. */
+export const featureOutputName = (tensor: string): string => `feature:${tensor}`;
 
 export interface ExportableModel {
   readonly version: NetVersion;
@@ -149,6 +158,17 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions): Uint
   b.input('input', dynamic ? ['batch', 3, 'height', 'width'] : ['batch', 3, size.height, size.width]);
   b.output('scores', ['batch', priorCount, graph.numClasses]);
   b.output('boxes', ['batch', priorCount, 4]);
+  const features = options.featureOutputs ?? [];
+  if (features.length > 0) {
+    if (dynamic) throw new RangeError('exportOnnx: feature outputs need a fixed input size');
+    const shapes = inferShapes(graph, size.width, size.height);
+    for (const feature of features) {
+      const shape = shapes.get(feature);
+      if (shape === undefined) throw new RangeError(`exportOnnx: the graph has no tensor ${feature}`);
+      b.node('Identity', [tensor(feature)], featureOutputName(feature));
+      b.output(featureOutputName(feature), ['batch', ...shape]);
+    }
+  }
   const trained = options.trainedSize ?? size;
   const metadata: ModelMetadata = {
     format: 1,
