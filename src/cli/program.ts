@@ -217,8 +217,8 @@ copy that would land on an input image is refused before anything runs.`,
     )
     .option(
       '--distill-features <weight>',
-      "also match the teacher's feature map under the smallest priors (same architecture; weight on the squared " +
-        'distance, e.g. 0.01)',
+      "attention transfer: pull where the student's stride-8 features are active (under the smallest priors) " +
+        "towards the teacher's; weight on the squared distance of the normalized maps, e.g. 100",
       number,
     )
     .option(

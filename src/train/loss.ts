@@ -142,8 +142,9 @@ export interface DistillationWeights {
   /** On Σ teacher face probability · smooth-L1(student − teacher regression). */
   readonly regression: number;
   /**
-   * On Σ (student − teacher)² over the first level's head feature map (`headFeature` level 0: what the smallest
-   * priors are predicted from; `emitFeatureDistillation`). Absent or 0: no feature term (and no feature input).
+   * On the squared distance between the student's and the teacher's attention maps of the first level's head
+   * feature map (`headFeature` level 0, what the smallest priors are predicted from; `emitFeatureDistillation`).
+   * Absent or 0: no feature term (and no feature input).
    */
   readonly features?: number;
 }

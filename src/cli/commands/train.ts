@@ -42,8 +42,10 @@ export interface TrainCommandOptions {
   readonly distillAnnotated?: number;
   /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
   readonly distillDatasets?: number[];
+  /** The `--dataset` entries (counted from 1) whose first-level background is never mined; absent: none. */
   readonly ignoreSmallBackground?: number[];
   readonly distillPositiveBoxes?: boolean;
+  /** Weight of the attention-transfer term (`--distill-features`); absent: none. */
   readonly distillFeatures?: number;
   readonly matchIou?: number;
   readonly epochs: number;
