@@ -287,6 +287,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       )
     : undefined;
   const priors = generatePriors(size); // [P, 4] for the distillation mask
+  const smallPriors = smallPriorCount(size);
+  const featureValues = teacherFeatureValues(trainGraph); // per image, when the graph has the feature term
   const runner = await createStepRunner(graph, trainGraph, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     shards: options.shards ?? defaultShards(options.threads),
@@ -318,12 +320,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const started = performance.now();
       const batch = await batches.next();
       const lr = learningRate(config.schedule, batch.epoch, state.step);
-      let stepBatch: StepBatch = batch;
+      // Both switches below relabel priors as ignored: on one copy, the batch's own labels stay as matched.
+      const relabels = config.ignoreSmallBackground !== undefined || teacher !== undefined;
+      const labels = relabels ? batch.labels.slice() : batch.labels;
+      let stepBatch: StepBatch = { ...batch, labels };
       if (config.ignoreSmallBackground) {
-        const labels = batch.labels.slice();
         const marked = imagesFromDatasets(batch.sampleIndices, options.samples, config.ignoreSmallBackground);
-        ignoreSmallBackground(labels, marked, smallPriorCount(size));
-        stepBatch = { ...batch, labels };
+        ignoreSmallBackground(labels, marked, smallPriors);
       }
       let teacherMs: number | undefined;
       if (teacher && config.distillation) {
@@ -331,7 +334,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const t = await teacher.run(batch.images, batch.size);
         teacherMs = performance.now() - teacherStarted;
         const taught = imagesFromDatasets(batch.sampleIndices, options.samples, config.distillation.datasets);
-        const labels = stepBatch.labels.slice();
         if (config.distillation.ignoreThreshold < 1) {
           ignoreTeacherFaces(
             labels,
@@ -348,11 +350,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
         stepBatch = {
           ...stepBatch,
-          labels,
           teacherScores: t.scores,
           teacherLocations: t.locations,
           distillMask,
-          ...(t.features ? { teacherFeatures: checkedFeatures(t.features, batch.size, trainGraph) } : {}),
+          ...(t.features ? { teacherFeatures: checkedFeatures(t.features, batch.size, featureValues) } : {}),
         };
       }
       const losses = await trainStep(
@@ -635,10 +636,14 @@ async function validationLosses(
   }
 }
 
-/** The teacher's feature map must match the student's at the tensor the feature term reads. */
-function checkedFeatures(features: Float32Array, n: number, graph: CompiledTrainingGraph): Float32Array {
+/** Values per image of the graph's `teacher_features` input; undefined without the feature term. */
+function teacherFeatureValues(graph: CompiledTrainingGraph): number | undefined {
   const input = graph.inputs.find((v) => v.role === 'teacher_features');
-  const perImage = (input?.shape.slice(1) as number[] | undefined)?.reduce((a, b) => a * b, 1);
+  return (input?.shape.slice(1) as number[] | undefined)?.reduce((a, b) => a * b, 1);
+}
+
+/** The teacher's feature map must match the student's at the tensor the feature term reads. */
+function checkedFeatures(features: Float32Array, n: number, perImage: number | undefined): Float32Array {
   if (perImage === undefined || features.length !== n * perImage) {
     throw new UltrafaceError(
       'E_MODEL_LOAD',
