@@ -1,6 +1,6 @@
 #!/bin/sh
 # training-runs/rfb-640-kd4/probe-wider-up's command (upstream augmentation, WIDER-1k x6, one epoch at lr 0.001 from
-# rfb-640-kd4) with the seed as $1, the run name as $2, from /work/train-snap7 (main at 7b7335b). Into runs/p18/p640-up-s$1.
+# rfb-640-kd4) with the seed as $1, the run name as $2, from /work/train-snap7 (main at 7b7335b). Into runs/p18/$2.
 seed=$1; shift; name=$1; shift
 cd /work/train-snap7
 exec nice -n -5 node --import tsx src/cli/main.ts train \
