@@ -52,16 +52,19 @@ export interface StepBatch {
   readonly teacherFeatures?: Float32Array;
 }
 
+/** The distillation loss terms of a step (or their mean over an epoch). */
+export interface DistillationTerms {
+  readonly regression: number;
+  readonly classification: number;
+  /** The feature term, with a feature-distillation graph. */
+  readonly features?: number;
+}
+
 export interface StepResult {
   readonly regression: number;
   readonly classification: number;
   /** The distillation terms, with a distillation graph (already in the gradients). */
-  readonly distillation?: {
-    readonly regression: number;
-    readonly classification: number;
-    /** The feature term, with a feature-distillation graph. */
-    readonly features?: number;
-  };
+  readonly distillation?: DistillationTerms;
   /** d(regression + classification)/dθ per learnable parameter (state-dict key). */
   readonly gradients: ReadonlyMap<string, Float32Array>;
   /** Per BatchNorm module: the batch mean and unbiased variance per channel. */
@@ -174,14 +177,7 @@ export function graphFeeds(
       case 'teacher_locations':
       case 'teacher_features':
       case 'distill_mask': {
-        const data =
-          input.role === 'teacher_scores'
-            ? batch.teacherScores
-            : input.role === 'teacher_locations'
-              ? batch.teacherLocations
-              : input.role === 'teacher_features'
-                ? batch.teacherFeatures
-                : batch.distillMask;
+        const data = teacherData(batch)[input.role];
         if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
         feeds[input.name] = new ort.Tensor('float32', data, shape);
         break;
@@ -194,6 +190,16 @@ export function graphFeeds(
     }
   }
   return feeds;
+}
+
+/** The batch's teacher-side arrays by the graph input role that reads them. */
+function teacherData(batch: StepBatch): Record<string, Float32Array | undefined> {
+  return {
+    teacher_scores: batch.teacherScores,
+    teacher_locations: batch.teacherLocations,
+    teacher_features: batch.teacherFeatures,
+    distill_mask: batch.distillMask,
+  };
 }
 
 export function outputsOf(results: ort.InferenceSession.OnnxValueMapType): GraphOutputs {
@@ -287,7 +293,7 @@ export function combineShardResults(
   const weights = shards.map((s) => Math.max(s.positives, 1) / Math.max(positives, 1));
   let regression = 0;
   let classification = 0;
-  let distillation: { regression: number; classification: number; features?: number } | undefined;
+  let distillation: { -readonly [K in keyof DistillationTerms]: DistillationTerms[K] } | undefined;
   results.forEach((r, i) => {
     regression += weights[i] * r.regression;
     classification += weights[i] * r.classification;

@@ -47,12 +47,12 @@ export async function createTeacher(
 ): Promise<Teacher> {
   const model = createModel(weights);
   const numClasses = detectNumClasses(weights);
-  const feature = headFeature(model.graph, 0);
+  const feature = features ? headFeature(model.graph, 0) : undefined;
   const onnx = exportOnnx(model, {
     inputSize,
     postprocess: false,
     source: 'distillation teacher',
-    ...(features ? { featureOutputs: [feature] } : {}),
+    ...(feature ? { featureOutputs: [feature] } : {}),
   });
   const session = await createSession(onnx, 'the distillation teacher', threads);
   const priors = priorCount(inputSize);
@@ -78,7 +78,7 @@ export async function createTeacher(
             `${inputSize.width}x${inputSize.height}; the student has ${priors}`,
         );
       }
-      if (!features) return { scores, locations };
+      if (feature === undefined) return { scores, locations };
       return { scores, locations, features: outputs[featureOutputName(feature)].data as Float32Array };
     },
     release: () => session.release(),

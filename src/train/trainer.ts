@@ -34,6 +34,7 @@ import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './op
 import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
 import {
   createStepRunner,
+  type DistillationTerms,
   graphFeeds,
   type StepBatch,
   type StepResult,
@@ -153,11 +154,7 @@ export interface StepRecord {
   /** Over the last step, data loading included. */
   readonly imagesPerSecond: number;
   /** With distillation: its terms (features: with `--distill-features`), and the teacher's forward pass time. */
-  readonly distillation?: {
-    readonly regression: number;
-    readonly classification: number;
-    readonly features?: number;
-  };
+  readonly distillation?: DistillationTerms;
   readonly teacherMs?: number;
 }
 
@@ -167,11 +164,7 @@ export interface EpochRecord {
   readonly lossRegression: number;
   readonly lossClassification: number;
   /** Mean distillation terms over the epoch's steps (already part of the gradient, not of the losses above). */
-  readonly distillation?: {
-    readonly regression: number;
-    readonly classification: number;
-    readonly features?: number;
-  };
+  readonly distillation?: DistillationTerms;
   readonly validationLoss?: { readonly regression: number; readonly classification: number };
   /** From the `evaluate` hook, e.g. `{ AP50: 0.85 }`. */
   readonly metrics?: Readonly<Record<string, number>>;

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Session 18 one-epoch student probes from stage 13 (runs/s13-bn.onnx = `ultraface export
-# training-runs/rfb-320-kd13g/last.ckpt --no-fold-bn`) with stage 14's control recipe (seed 23, lr 0.001, upstream's
-# augmentation, faces-voc + promoted WIDER-1k x6). $1 = name, then extra options, e.g.
+# Session 18 one-epoch student probes with stage 14's control recipe (seed 23, lr 0.001, upstream's augmentation,
+# faces-voc + promoted WIDER-1k x6), from stage 13 (runs/s13-bn.onnx = `ultraface export
+# training-runs/rfb-320-kd13g/last.ckpt --no-fold-bn`) or the start in $INIT. $1 = name, then extra options, e.g.
 #   s13-ti --teacher $U/version-RFB-320.pth --distill 1,0 --teacher-ignore 0.3
 set -e
 name=$1; shift
@@ -12,4 +12,4 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
   --net RFB --input-size 320 --epochs 1 --batch-size 24 --lr 0.001 --warmup 50 \
   --augment upstream --seed 23 --validate-every 1 --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
-  --init /work/main/runs/s13-bn.onnx -o /work/main/runs/p17/$name "$@"
+  --init ${INIT:-/work/main/runs/s13-bn.onnx} -o /work/main/runs/p17/$name "$@"

@@ -1,15 +1,6 @@
 #!/bin/sh
 # Session 18 one-epoch student probes from stage 17 (runs/s17-bn.onnx = `ultraface export
-# training-runs/rfb-320-kd18/last.ckpt --no-fold-bn`) with stage 14's control recipe (seed 23, lr 0.001, upstream's
-# augmentation, faces-voc + promoted WIDER-1k x6). $1 = name, then extra options, e.g.
+# training-runs/rfb-320-kd18/last.ckpt --no-fold-bn`): probe-stage13.sh's recipe from that start. $1 = name, then
+# extra options, e.g.
 #   s17-ti03 --teacher $U/version-RFB-320.pth --distill 1,0 --teacher-ignore 0.03
-set -e
-name=$1; shift
-L=/work/main/runs/labels
-cd /work/train-snap7
-exec nice -n -5 node --import tsx src/cli/main.ts train \
-  --dataset voc:$L/faces-voc --dataset voc:$L/widerface-train-1k-promoted:6 \
-  --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
-  --net RFB --input-size 320 --epochs 1 --batch-size 24 --lr 0.001 --warmup 50 \
-  --augment upstream --seed 23 --validate-every 1 --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
-  --init /work/main/runs/s17-bn.onnx -o /work/main/runs/p17/$name "$@"
+INIT=/work/main/runs/s17-bn.onnx exec sh "$(dirname "$0")/probe-stage13.sh" "$@"

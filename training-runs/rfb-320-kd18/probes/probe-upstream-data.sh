@@ -1,7 +1,7 @@
 #!/bin/sh
-# Session 18 diagnostics from upstream's RFB-320 weights (never kept nor shipped): probe-upstream-wider.sh with the
-# datasets given by the caller (--dataset ...). One epoch at lr 0.001, seed 23, upstream's augmentation; checkpoints
-# copied every 50 steps and the run stopped after step 100. /work/train-snap7 = main at 7b7335b. $1 = name, then
+# Session 18 diagnostics from upstream's RFB-320 weights (never kept nor shipped): one epoch on the
+# datasets given by the caller (--dataset ...), at lr 0.001, seed 23, upstream's augmentation; checkpoints
+# copied every 50 steps and the run stopped after step 100 or 200. /work/train-snap7 = main at 7b7335b. $1 = name, then
 # --dataset ... and extra options, e.g.
 #   up-voc-ti03 --dataset voc:/work/main/runs/labels/faces-voc:3 \
 #     --teacher $U/version-RFB-320.pth --distill 0,0 --teacher-ignore 0.03
