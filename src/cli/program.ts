@@ -204,6 +204,13 @@ copy that would land on an input image is refused before anything runs.`,
       number,
       0.5,
     )
+    .addOption(
+      new Option(
+        '--teacher-input <view>',
+        'what the teacher reads: the batch as the student does (augmented), or the same crops without the colour ' +
+          'distortion (undistorted; default augmented)',
+      ).choices(['augmented', 'undistorted']),
+    )
     .option(
       '--distill-annotated <iou>',
       'no distillation at priors overlapping an annotated face at IoU ≥ this: there the annotation alone rules ' +

@@ -43,6 +43,7 @@ if (parentPort !== null && data?.kind === 'ultraface-batch-worker' && data.confi
         };
         const transfer: ArrayBuffer[] = [
           batch.images.buffer,
+          ...(batch.undistortedImages ? [batch.undistortedImages.buffer] : []),
           batch.labels.buffer,
           batch.locations.buffer,
           batch.sampleIndices.buffer,

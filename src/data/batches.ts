@@ -67,6 +67,11 @@ export interface BatchSourceOptions {
   readonly maxPixels?: number;
   /** Skip undecodable images, reporting each here, instead of failing their batch. */
   readonly onBadImage?: (error: UltrafaceError) => void;
+  /**
+   * Also give each batch its inputs without the photometric distortion (`TrainingBatch.undistortedImages`), for a
+   * distillation teacher. Default false.
+   */
+  readonly undistortedImages?: boolean;
 }
 
 export interface BatchSource {
@@ -96,6 +101,7 @@ const OPTION_KEYS = [
   'start',
   'maxPixels',
   'onBadImage',
+  'undistortedImages',
 ];
 const DEFAULT_MAX_PIXELS = 100_000_000;
 
@@ -137,6 +143,10 @@ export function createBatchSource(options: BatchSourceOptions): BatchSource {
   if (onBadImage !== undefined && typeof onBadImage !== 'function') {
     throw invalidOption('onBadImage', 'a function', onBadImage);
   }
+  const undistortedImages = options.undistortedImages ?? false;
+  if (typeof undistortedImages !== 'boolean') {
+    throw invalidOption('undistortedImages', 'a boolean', undistortedImages);
+  }
   const batchesPerEpoch = dropLast
     ? Math.floor(samples.length / batchSize)
     : Math.ceil(samples.length / batchSize);
@@ -158,6 +168,7 @@ export function createBatchSource(options: BatchSourceOptions): BatchSource {
     seed,
     maxPixels,
     skipBadImages: onBadImage !== undefined,
+    undistortedImages,
   };
   const pool = workerCount === 0 ? undefined : new WorkerPool(workerCount, config);
   const run = pool === undefined ? inThread(config) : pool.run;

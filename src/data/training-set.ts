@@ -127,6 +127,8 @@ export interface BatchBuildConfig {
   readonly maxPixels: number;
   /** Skip undecodable images (reported in `skipped`) instead of failing the batch. */
   readonly skipBadImages: boolean;
+  /** Also build `TrainingBatch.undistortedImages` (for a distillation teacher). */
+  readonly undistortedImages?: boolean;
 }
 
 /** One batch: network inputs, matched targets, and the ground truth kept for evaluation. */
@@ -138,6 +140,11 @@ export interface TrainingBatch {
   readonly size: number;
   /** [N, 3, H, W] float32, `(v − 127) / 128`. */
   readonly images: Float32Array;
+  /**
+   * [N, 3, H, W] the same inputs without the photometric distortion (augment/index.ts, undistorted copy), when
+   * `BatchBuildConfig.undistortedImages` asks for them.
+   */
+  readonly undistortedImages?: Float32Array;
   /** [N, P] class per prior, 0 = background (int32; upstream's are int64). */
   readonly labels: Int32Array;
   /** [N, P, 4] encoded regression targets (SPEC §5.1). */
@@ -212,6 +219,7 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
     });
     const n = kept.length;
     const images = new Float32Array(n * plane);
+    const undistortedImages = config.undistortedImages ? new Float32Array(n * plane) : undefined;
     const labels = new Int32Array(n * P);
     const locations = new Float32Array(n * P * 4);
     const boxes: Float32Array[] = [];
@@ -222,7 +230,7 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
       const index = task.sampleIndices[k];
       const sample = config.samples[index];
       const input = { image: decoded[k] as RgbImage, boxes: sample.boxes, labels: sample.labels };
-      const target = { tensor: images, offset: item * plane };
+      const target = { tensor: images, offset: item * plane, undistorted: undistortedImages };
       const result = augmenter.augment(
         mosaicInput(input, plans[k], partners[k], config.samples),
         randoms[k],
@@ -242,6 +250,7 @@ export function createBatchBuilder(config: BatchBuildConfig): BatchBuilder {
       index: task.index,
       size: n,
       images,
+      ...(undistortedImages ? { undistortedImages } : {}),
       labels,
       locations,
       boxes,

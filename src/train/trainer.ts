@@ -98,6 +98,13 @@ export interface DistillationConfig {
    */
   readonly positiveBoxes?: boolean;
   /**
+   * What the teacher reads: the batch as the student reads it ('augmented'), or the same crops without the
+   * photometric distortion ('undistorted'; augment/index.ts): a teacher scores faces lower under some distortions
+   * (upstream's RFB-320 on imgs/25.jpg with red and blue swapped finds 92 of its 134 faces), and those lower
+   * scores would become the student's targets and leave faces open to hard-negative mining. Absent: 'augmented'.
+   */
+  readonly input?: 'augmented' | 'undistorted';
+  /**
    * Distil only on the samples of these datasets (`TrainingSample.dataset`, counted from 0); on the others the
    * teacher neither teaches nor ignores. Absent: on every sample.
    */
@@ -295,6 +302,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.matchThreshold === undefined ? {} : { matchThreshold: config.matchThreshold }),
     workers: options.workers ?? 1,
     start: state.position,
+    undistortedImages: config.distillation?.input === 'undistorted',
   });
 
   const save = async (path: string): Promise<void> => {
@@ -324,7 +332,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let teacherMs: number | undefined;
       if (teacher && config.distillation) {
         const teacherStarted = performance.now();
-        const t = await teacher.run(batch.images, batch.size);
+        const t = await teacher.run(batch.undistortedImages ?? batch.images, batch.size);
         teacherMs = performance.now() - teacherStarted;
         const taught = imagesFromDatasets(batch.sampleIndices, options.samples, config.distillation.datasets);
         if (config.distillation.ignoreThreshold < 1) {

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyTrainArgs } from '../helpers/train-cli.js';
 
-describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list> --distill-positive-boxes', () => {
+describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list> --distill-positive-boxes --teacher-input', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ultraface-train-distill-'));
@@ -58,6 +58,29 @@ describe('ultraface train --teacher … --distill-annotated <iou> --distill-data
     );
     assert.equal(state.config.distillation.positiveBoxes, true);
     assert.equal(state.config.distillation.annotatedIou, undefined);
+  });
+
+  it('--teacher-input undistorted trains a step and is kept in the checkpoint; other views are refused', async () => {
+    const out = join(dir, 'run-undistorted');
+    const result = await runCli(trainArgs(out, '--teacher-input', 'undistorted', '--augment', 'upstream'));
+    assert.equal(result.code, 0, result.stderr);
+    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
+      readFileSync(join(out, 'last.ckpt')),
+    );
+    assert.equal(state.config.distillation.input, 'undistorted');
+    for (const [args, message] of [
+      [
+        trainArgs(join(dir, 'in-bad'), '--teacher-input', 'clean'),
+        /--teacher-input.*clean.*augmented, undistorted/,
+      ],
+      [tinyTrainArgs(join(dir, 'in-no-teacher'), ['--teacher-input', 'undistorted']), /needs a --teacher/],
+    ] as const) {
+      const refused = await runCli([...args]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, message);
+    }
+    assert.equal(existsSync(join(dir, 'in-bad')), false);
+    assert.equal(existsSync(join(dir, 'in-no-teacher')), false);
   });
 
   it('refuses --distill-positive-boxes without a --teacher, or with --distill-annotated', async () => {

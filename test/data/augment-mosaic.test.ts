@@ -337,6 +337,30 @@ describe('mosaic composition', () => {
       (e) => isUltrafaceError(e, 'E_INVALID_INPUT') && /at least 2x2/.test(e.message),
     );
   });
+
+  it('the undistorted copy is the same mosaic without the colour distortion', () => {
+    const distort = {
+      brightnessProbability: 1,
+      contrastProbability: 1,
+      saturationProbability: 1,
+      hueProbability: 1,
+      channelSwapProbability: 1,
+    };
+    const size = { width: 64, height: 48 };
+    const input = { ...photos[0], mosaic: { plan, partners: [photos[1], photos[2], photos[3]] as const } };
+    const tensor = new Float32Array(3 * 64 * 48);
+    const undistorted = new Float32Array(3 * 64 * 48);
+    createAugmenter(
+      { ...OFF, mirrorProbability: 1, photometric: distort, mosaic: { probability: 1 } },
+      size,
+    ).augment(input, createRandom(4), { tensor, offset: 0, undistorted });
+    const plain = createAugmenter({ ...OFF, mirrorProbability: 1, mosaic: { probability: 1 } }, size).augment(
+      input,
+      createRandom(4),
+    );
+    assert.deepEqual(undistorted, plain.image);
+    assert.notDeepEqual(tensor, plain.image);
+  });
 });
 
 async function collect(options: BatchSourceOptions, count: number): Promise<TrainingBatch[]> {

@@ -500,3 +500,86 @@ describe('determinism', () => {
     }
   });
 });
+
+describe('undistorted copy (for a distillation teacher)', () => {
+  const input = { image: noise(80, 60, 21), boxes: [10, 10, 30, 30, 40, 20, 60, 50], labels: [1, 1] };
+  const size = { width: 32, height: 24 };
+  const plane = 3 * size.width * size.height;
+  const FULL = {
+    brightnessProbability: 1,
+    contrastProbability: 1,
+    saturationProbability: 1,
+    hueProbability: 1,
+    channelSwapProbability: 1,
+  };
+
+  /** The sample through `options` into item 1 of a 2-image batch, with its undistorted copy. */
+  function twoViews(options: AugmentOptionsInput, seed: number) {
+    const tensor = new Float32Array(2 * plane).fill(9);
+    const undistorted = new Float32Array(2 * plane).fill(9);
+    const result = createAugmenter(options, size).augment(input, createRandom(seed), {
+      tensor,
+      offset: plane,
+      undistorted,
+    });
+    return { result, tensor, undistorted };
+  }
+
+  it('is the same crop without the colour distortion: a fixed geometry, every distortion drawn', () => {
+    for (let seed = 0; seed < 4; seed++) {
+      const options = { ...OFF, mirrorProbability: 1, photometric: FULL };
+      const { result, tensor, undistorted } = twoViews(options, seed);
+      const plain = augment({ ...OFF, mirrorProbability: 1 }, input.image, input.boxes, createRandom(seed));
+      assert.deepEqual(undistorted.subarray(plane), plain.image);
+      assert.notDeepEqual(tensor.subarray(plane), plain.image);
+      assert.deepEqual(result.boxes, plain.boxes);
+      assert.ok(
+        undistorted.subarray(0, plane).every((v) => v === 9),
+        'the other item is left alone',
+      );
+    }
+  });
+
+  it('follows the random crops and zoom-outs: a distortion that changes nothing gives the same bytes', () => {
+    const identity = {
+      brightnessProbability: 1,
+      brightnessDelta: 0,
+      contrastProbability: 1,
+      contrastLower: 1,
+      contrastUpper: 1,
+      saturationProbability: 0,
+      hueProbability: 0,
+      channelSwapProbability: 0,
+    };
+    const crops = new Set<string>();
+    for (let seed = 0; seed < 8; seed++) {
+      const { result, tensor, undistorted } = twoViews({ preset: 'default', photometric: identity }, seed);
+      assert.deepEqual(undistorted, tensor);
+      crops.add(JSON.stringify([result.applied.crop, result.applied.expand]));
+    }
+    assert.ok(crops.size > 1, 'the seeds drew different geometries');
+  });
+
+  it('is a copy without photometric distortion (including the uint8 resize of the none preset)', () => {
+    for (const options of ['none', OFF] as const) {
+      const { tensor, undistorted } = twoViews(options, 3);
+      assert.deepEqual(undistorted, tensor);
+    }
+  });
+
+  it('refuses an undistorted target of another length with E_INVALID_INPUT', () => {
+    assert.throws(
+      () =>
+        createAugmenter('upstream', size).augment(input, createRandom(1), {
+          tensor: new Float32Array(plane),
+          offset: 0,
+          undistorted: new Float32Array(plane - 1),
+        }),
+      (e: unknown) =>
+        isUltrafaceError(e) &&
+        e.code === 'E_INVALID_INPUT' &&
+        e.message ===
+          `Expected an undistorted target as long as the target (${plane}) but it holds ${plane - 1}`,
+    );
+  });
+});

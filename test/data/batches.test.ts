@@ -11,7 +11,11 @@ import type { RgbImage } from '../../src/core/image.js';
 import { INPUT_SIZES } from '../../src/core/presets.js';
 import { priorCount } from '../../src/core/priors.js';
 import { createBatchSource, epochOrder, type BatchSourceOptions } from '../../src/data/batches.js';
-import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
+import {
+  trainingSamplesFromVoc,
+  type TrainingBatch,
+  type TrainingSample,
+} from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
 import { sharedPath } from '../helpers/shared.js';
 import { digest, syntheticSamples } from './helpers/batches.js';
@@ -134,6 +138,27 @@ describe('batch source: contents and options', () => {
     assert.ok(added > 0, 'IoU 0.2 adds positives');
   });
 
+  it('undistortedImages: the same crops without colour distortion, through workers too; absent unless asked', async () => {
+    const first = async (options: Partial<BatchSourceOptions>): Promise<TrainingBatch> => {
+      const source = createBatchSource({ ...base, augment: 'upstream', ...options });
+      try {
+        return await source.next();
+      } finally {
+        await source.close();
+      }
+    };
+    const inThread = await first({ workers: 0, undistortedImages: true });
+    const pooled = await first({ workers: 1, undistortedImages: true });
+    const plain = await first({ workers: 0 });
+    assert.equal(plain.undistortedImages, undefined);
+    assert.equal(digest(inThread), digest(plain), 'asking for the copy changes nothing else');
+    assert.deepEqual(pooled.undistortedImages, inThread.undistortedImages);
+    assert.equal(inThread.undistortedImages?.length, inThread.images.length);
+    assert.notDeepEqual(inThread.undistortedImages, inThread.images);
+    const none = await first({ workers: 1, augment: 'none', undistortedImages: true });
+    assert.deepEqual(none.undistortedImages, none.images);
+  });
+
   it('dropLast drops the short batch', async () => {
     const source = createBatchSource({ ...base, workers: 0, dropLast: true });
     assert.equal(source.batchesPerEpoch, 2);
@@ -152,6 +177,7 @@ describe('batch source: contents and options', () => {
       [{ augment: 'crop' as 'none' }, 'E_INVALID_OPTION'],
       [{ start: { epoch: 0, batch: 3 } }, 'E_INVALID_OPTION'],
       [{ batchSize: 11, dropLast: true }, 'E_INVALID_OPTION'],
+      [{ undistortedImages: 'yes' as unknown as boolean }, 'E_INVALID_OPTION'],
       [{ samples: [{ ...samples[0], boxes: [1, 2, 3] }] }, 'E_INVALID_INPUT'],
       [
         {

@@ -39,6 +39,8 @@ export interface TrainCommandOptions {
   readonly teacher?: string;
   readonly distill: number[];
   readonly teacherIgnore: number;
+  /** What the teacher reads (DistillationConfig.input; commander checks the choice); absent: 'augmented'. */
+  readonly teacherInput?: 'augmented' | 'undistorted';
   readonly distillAnnotated?: number;
   /** The `--dataset` entries (counted from 1) the teacher teaches on; absent: all. */
   readonly distillDatasets?: number[];
@@ -152,8 +154,8 @@ async function validationMetrics(
 }
 
 /**
- * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--distill-annotated iou`, `--distill-positive-boxes`,
- * `--distill-datasets list` → the run's distillation settings.
+ * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--teacher-input`, `--distill-annotated iou`,
+ * `--distill-positive-boxes`, `--distill-datasets list` → the run's distillation settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   const datasets = options.distillDatasets;
@@ -169,6 +171,9 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     }
     if (options.distillFeatures !== undefined) {
       throw new UltrafaceError('E_INVALID_OPTION', '--distill-features: needs a --teacher to distil from');
+    }
+    if (options.teacherInput !== undefined) {
+      throw new UltrafaceError('E_INVALID_OPTION', '--teacher-input: needs a --teacher to distil from');
     }
     return undefined;
   }
@@ -213,6 +218,7 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
     ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
+    ...(options.teacherInput === undefined ? {} : { input: options.teacherInput }),
     ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
 }

@@ -21,6 +21,10 @@
  * faces left with no area are dropped; faces smaller than `minFaceSize` network pixels on a side become ignore
  * regions (label IGNORE_LABEL: neither face nor background). Ignore regions pass through like faces.
  *
+ * **Undistorted copy** (for a distillation teacher): on request the same window is also written without step 1,
+ * into a second tensor ({@link AugmentTarget.undistorted}): the student reads the distorted view, a teacher the clean
+ * one of the same geometry, so its targets line up prior by prior without what the distortion costs the teacher.
+ *
  * Randomness comes only from the {@link Random} passed in; draws happen in the order of the steps above (for a
  * mosaic: the sample's quarter, then each partner's; the plan itself comes from a fork of it, see mosaic.ts).
  */
@@ -90,6 +94,18 @@ export interface AppliedAugmentation {
   } | null;
 }
 
+/** Where {@link Augmenter.augment} writes the network input. */
+export interface AugmentTarget {
+  /** Receives the [3, H, W] input at `offset` (e.g. item i of an [N, 3, H, W] batch at offset i·3·H·W). */
+  readonly tensor: Float32Array;
+  readonly offset: number;
+  /**
+   * Also receives, at the same offset, the same sample without the photometric distortion (step 1): same window,
+   * mirror, zoom-out and mosaic, same draws. As long as `tensor`.
+   */
+  readonly undistorted?: Float32Array;
+}
+
 export interface AugmentResult {
   /** [3, H, W] normalized network input: the `target` tensor when one was given, else a new array. */
   readonly image: Float32Array;
@@ -113,14 +129,10 @@ export interface Augmenter {
    */
   planMosaic(random: Random, index: number, count: number): MosaicPlan | null;
   /**
-   * @param target where to write the [3, H, W] input (e.g. item i of an [N, 3, H, W] batch at offset i·3·H·W)
-   * @throws UltrafaceError E_INVALID_INPUT for a malformed image, box array or mosaic
+   * @param target where to write the [3, H, W] input, and its undistorted copy if asked for; omitted: a new array
+   * @throws UltrafaceError E_INVALID_INPUT for a malformed image, box array, mosaic or target
    */
-  augment(
-    input: AugmentInput,
-    random: Random,
-    target?: { tensor: Float32Array; offset: number },
-  ): AugmentResult;
+  augment(input: AugmentInput, random: Random, target?: AugmentTarget): AugmentResult;
 }
 
 /**
@@ -135,11 +147,8 @@ export function createAugmenter(
   const resolved = resolveAugmentOptions(options);
   const width = integerInRange('width', size.width, 1, 1 << 14);
   const height = integerInRange('height', size.height, 1, 1 << 14);
-  const augment = (
-    input: AugmentInput,
-    random: Random,
-    target?: { tensor: Float32Array; offset: number },
-  ): AugmentResult => augmentSample(input, random, resolved, width, height, target);
+  const augment = (input: AugmentInput, random: Random, target?: AugmentTarget): AugmentResult =>
+    augmentSample(input, random, resolved, width, height, target);
   const planMosaicOf = (random: Random, index: number, count: number): MosaicPlan | null =>
     planMosaic(resolved.mosaic, random, index, count);
   return Object.freeze({ options: resolved, width, height, planMosaic: planMosaicOf, augment });
@@ -151,22 +160,30 @@ function augmentSample(
   options: AugmentOptions,
   outW: number,
   outH: number,
-  target: { tensor: Float32Array; offset: number } | undefined,
+  target: AugmentTarget | undefined,
 ): AugmentResult {
   checkSample(input);
   const plane = outW * outH;
   const tensor = target?.tensor ?? new Float32Array(3 * plane);
   const offset = target?.offset ?? 0;
+  const undistorted = target?.undistorted;
   if (!Number.isInteger(offset) || offset < 0 || offset + 3 * plane > tensor.length) {
     throw new UltrafaceError(
       'E_INVALID_INPUT',
       `Expected a target with room for [3, ${outH}, ${outW}] at offset ${offset} but it holds ${tensor.length}`,
     );
   }
+  if (undistorted !== undefined && undistorted.length !== tensor.length) {
+    throw new UltrafaceError(
+      'E_INVALID_INPUT',
+      `Expected an undistorted target as long as the target (${tensor.length}) but it holds ${undistorted.length}`,
+    );
+  }
+  const out = { tensor, offset, undistorted };
   const result =
     input.mosaic === undefined
-      ? augmentImage(input, random, options, outW, outH, tensor, offset)
-      : augmentMosaic(input, input.mosaic, random, options, outW, outH, tensor, offset);
+      ? augmentImage(input, random, options, outW, outH, out)
+      : augmentMosaic(input, input.mosaic, random, options, outW, outH, out);
   return {
     image: offset === 0 && tensor.length === 3 * plane ? tensor : tensor.subarray(offset, offset + 3 * plane),
     ...result,
@@ -195,8 +212,7 @@ function augmentMosaic(
   options: AugmentOptions,
   outW: number,
   outH: number,
-  tensor: Float32Array,
-  offset: number,
+  out: CheckedTarget,
 ): Omit<AugmentResult, 'image'> {
   const { plan } = mosaic;
   // Widened: checked at run time for callers without types.
@@ -224,9 +240,17 @@ function augmentMosaic(
   const applied: AppliedAugmentation[] = [];
   photos.forEach((photo, k) => {
     const rect = quarterRect(plan.quarters[k], outW, outH);
-    const part = new Float32Array(3 * rect.width * rect.height);
-    const result = augmentImage(photo, random, options, rect.width, rect.height, part, 0);
-    pasteQuarter(part, rect, outW, outH, tensor, offset);
+    const size = 3 * rect.width * rect.height;
+    const part = {
+      tensor: new Float32Array(size),
+      offset: 0,
+      undistorted: out.undistorted && new Float32Array(size),
+    };
+    const result = augmentImage(photo, random, options, rect.width, rect.height, part);
+    pasteQuarter(part.tensor, rect, outW, outH, out.tensor, out.offset);
+    if (part.undistorted && out.undistorted) {
+      pasteQuarter(part.undistorted, rect, outW, outH, out.undistorted, out.offset);
+    }
     placeBoxes(result.boxes, rect, outW, outH, boxes);
     labels.push(...result.labels);
     applied.push(result.applied);
@@ -238,16 +262,26 @@ function augmentMosaic(
   };
 }
 
-/** One (checked) photo through steps 1–5 into the planar [3, outH, outW] tensor at `offset` (which has room). */
+/** A target whose tensors have room for the output at `offset`. */
+interface CheckedTarget {
+  readonly tensor: Float32Array;
+  readonly offset: number;
+  readonly undistorted: Float32Array | undefined;
+}
+
+/**
+ * One (checked) photo through steps 1–5 into the planar [3, outH, outW] tensor at `offset`, and through steps 2–5
+ * into `undistorted` when given.
+ */
 function augmentImage(
   input: AugmentSample,
   random: Random,
   options: AugmentOptions,
   outW: number,
   outH: number,
-  tensor: Float32Array,
-  offset: number,
+  out: CheckedTarget,
 ): Omit<AugmentResult, 'image'> {
+  const { tensor, offset, undistorted } = out;
   const { image, boxes, labels } = input;
 
   // ---- random draws, in step order ----
@@ -270,6 +304,13 @@ function augmentImage(
   } else {
     const source = { image, left, top, recipe: pixelRecipe(photometric) };
     resampleWindow(source, window, mirror, fill, outW, outH, tensor, offset);
+  }
+  if (undistorted !== undefined) {
+    if (photometric === null) undistorted.set(tensor.subarray(offset, offset + 3 * outW * outH), offset);
+    else {
+      const source = { image, left, top, recipe: pixelRecipe(null) };
+      resampleWindow(source, window, mirror, fill, outW, outH, undistorted, offset);
+    }
   }
 
   return {

@@ -6,7 +6,7 @@
 set -e
 name=$1; shift
 L=/work/main/runs/labels
-cd /work/train-snap7
+cd ${SNAP:-/work/train-snap7}
 exec nice -n -5 node --import tsx src/cli/main.ts train \
   --dataset voc:$L/faces-voc --dataset voc:$L/widerface-train-1k-promoted:6 \
   --val-dataset ../shared/data/faces-voc --val-wider ../shared/data/widerface-val-dev \
