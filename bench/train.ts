@@ -2,8 +2,9 @@
  * npm run bench:train — training throughput at batch 24 (forward, loss, backward, SGD step and data loading
  * included), ours next to PyTorch (../shared/bench/torch_train_step.py, Debian's python3-torch) in one run.
  * Target (issue 4): ≥ 1.0x PyTorch with 2 threads. Also prints our peak RSS. RFB also runs on the issue-#15 data
- * (faces-voc + WIDER-1k ×4: two datasets, ignore regions) and with a distillation teacher (upstream RFB-320), so
- * that what multi-dataset loading and the teacher cost per step is measured side by side.
+ * (faces-voc + WIDER-1k ×4: two datasets, ignore regions) and with a distillation teacher (upstream RFB-320), reading
+ * the student's batch or its undistorted copy (`--teacher-input undistorted`), so that what multi-dataset loading and
+ * the teacher cost per step is measured side by side.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -49,7 +50,7 @@ function torchImagesPerSecond(net: string): number | undefined {
 }
 
 /** What one measurement trains on: faces-voc alone, or the issue-#15 mixture, with or without the teacher. */
-type Data = 'voc' | 'mixture' | 'mixture+teacher';
+type Data = 'voc' | 'mixture' | 'mixture+teacher' | 'mixture+teacher(undistorted)';
 
 /** One configuration in this process: median images/s over the steps after warm-up, and the peak RSS. */
 async function measure(
@@ -66,14 +67,14 @@ async function measure(
     ],
     'trainval',
   );
-  const distillation: TrainConfig['distillation'] =
-    data === 'mixture+teacher'
-      ? {
-          teacher: join(SHARED, 'reference/upstream/models/pretrained/version-RFB-320.pth'),
-          weights: { classification: 1, regression: 1 },
-          ignoreThreshold: 0.5,
-        }
-      : undefined;
+  const distillation: TrainConfig['distillation'] = data.startsWith('mixture+teacher')
+    ? {
+        teacher: join(SHARED, 'reference/upstream/models/pretrained/version-RFB-320.pth'),
+        weights: { classification: 1, regression: 1 },
+        ignoreThreshold: 0.5,
+        ...(data === 'mixture+teacher(undistorted)' ? { input: 'undistorted' as const } : {}),
+      }
+    : undefined;
   const outDir = mkdtempSync(join(tmpdir(), 'ultraface-bench-train-'));
   const steps: StepRecord[] = [];
   await train({
@@ -140,7 +141,11 @@ if (child !== undefined) {
       data: 'voc',
     }));
     if (net === 'RFB') {
-      configs.push({ shards: THREADS, data: 'mixture' }, { shards: THREADS, data: 'mixture+teacher' });
+      configs.push(
+        { shards: THREADS, data: 'mixture' },
+        { shards: THREADS, data: 'mixture+teacher' },
+        { shards: THREADS, data: 'mixture+teacher(undistorted)' },
+      );
     }
     const torchRuns: number[] = [];
     const ours = configs.map(() => ({ imagesPerSecond: [] as number[], ratios: [] as number[], rssMb: 0 }));

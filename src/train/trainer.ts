@@ -332,6 +332,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let teacherMs: number | undefined;
       if (teacher && config.distillation) {
         const teacherStarted = performance.now();
+        // The source builds undistorted copies exactly when the teacher is to read them (`input: 'undistorted'`).
         const t = await teacher.run(batch.undistortedImages ?? batch.images, batch.size);
         teacherMs = performance.now() - teacherStarted;
         const taught = imagesFromDatasets(batch.sampleIndices, options.samples, config.distillation.datasets);
