@@ -1,8 +1,8 @@
 /**
  * A distillation teacher (issue #15, point 7): a detector with the student's prior layout, run on each augmented
  * training batch to give per-prior targets. It reads the very tensor the student reads ([N, 3, H, W],
- * (v − 127)/128), so its outputs line up prior by prior with the student's. It never contributes weights to the
- * student: only its outputs are used.
+ * (v − 127)/128), or its undistorted copy (the same crop: `DistillationConfig.input`), so its outputs line up prior
+ * by prior with the student's. It never contributes weights to the student: only its outputs are used.
  */
 import * as ort from 'onnxruntime-node';
 
