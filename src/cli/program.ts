@@ -223,12 +223,6 @@ copy that would land on an input image is refused before anything runs.`,
         'places annotated faces as the teacher does; not with --distill-annotated',
     )
     .option(
-      '--distill-positive-boxes-max-prior <px>',
-      'with --distill-positive-boxes: only at annotated faces whose prior is at most this wide at the input, e.g. 24 ' +
-        "(the first level: 10, 16, 24 px), so larger faces keep the annotation's box style",
-      number,
-    )
-    .option(
       '--distill-features <weight>',
       "attention transfer: pull where the student's stride-8 features are active (under the smallest priors) " +
         "towards the teacher's; weight on the squared distance of the normalized maps, e.g. 100",

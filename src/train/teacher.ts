@@ -137,9 +137,8 @@ export function ignoreTeacherFaces(
  * `annotatedIou`, also at every prior that overlaps an annotated face (box label > 0) at IoU ≥ `annotatedIou`.
  * The second rule keeps a teacher that boxes faces in another style than a dataset's annotators from pulling the
  * student's scores and boxes around annotated faces its way, while it still teaches every face no one annotated.
- * With `positives` the positives stay open too (with `positivesMaxPriorWidth` only those of priors at most that
- * wide): the loss then lets the teacher's box term in there (its class term skips positives whatever the mask says;
- * loss.ts `emitDistillationLoss`).
+ * With `positives` the positives stay open too: the loss then lets the teacher's box term in there (its class
+ * term skips positives whatever the mask says; loss.ts `emitDistillationLoss`).
  *
  * @param labels [N, P] matched labels (0 background, > 0 face, −1 ignored)
  * @param boxes per image [M, 4] annotated boxes, normalized corners; `boxLabels` their labels
@@ -158,20 +157,15 @@ export function distillationMask(
     readonly taught?: Uint8Array | undefined;
     /** Leave the positives open (for the box term); not with `annotatedIou`. */
     readonly positives?: boolean;
-    /** With `positives`: only the positives whose prior is at most this wide (normalized); undefined: all. */
-    readonly positivesMaxPriorWidth?: number;
   } = {},
 ): Float32Array {
-  const { annotatedIou, taught, positives = false, positivesMaxPriorWidth = Infinity } = options;
+  const { annotatedIou, taught, positives = false } = options;
   if (positives && annotatedIou !== undefined) {
     throw new Error('distillationMask: positives cannot stay open while annotatedIou closes annotated faces');
   }
   const count = priors.length / 4;
   const mask = new Float32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const openPositive = positives && priors[4 * (i % count) + 2] <= positivesMaxPriorWidth;
-    mask[i] = labels[i] > 0 && !openPositive ? 0 : 1;
-  }
+  for (let i = 0; i < labels.length; i++) mask[i] = labels[i] > 0 && !positives ? 0 : 1;
   taught?.forEach((open, n) => {
     if (!open) mask.fill(0, n * count, (n + 1) * count);
   });

@@ -98,12 +98,6 @@ export interface DistillationConfig {
    */
   readonly positiveBoxes?: boolean;
   /**
-   * With `positiveBoxes`: only at the positives whose prior is at most this many pixels wide at the input, e.g. 24
-   * for the first level (10, 16 and 24 px), so that larger faces keep the annotation's box style
-   * (`--distill-positive-boxes-max-prior`). Absent: at every positive.
-   */
-  readonly positiveBoxesMaxPrior?: number;
-  /**
    * What the teacher reads: the batch as the student reads it ('augmented'), or the same crops without the
    * photometric distortion ('undistorted'; augment/index.ts): a teacher scores faces lower under some distortions
    * (upstream's RFB-320 on imgs/25.jpg with red and blue swapped finds 92 of its 134 faces), and those lower
@@ -355,8 +349,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           annotatedIou: config.distillation.annotatedIou,
           taught,
           positives: config.distillation.positiveBoxes ?? false,
-          // + 1e-6: the priors' widths are px / width in float32
-          positivesMaxPriorWidth: (config.distillation.positiveBoxesMaxPrior ?? Infinity) / size.width + 1e-6,
         });
         stepBatch = {
           ...stepBatch,

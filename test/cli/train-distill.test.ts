@@ -83,43 +83,6 @@ describe('ultraface train --teacher … --distill-annotated <iou> --distill-data
     assert.equal(existsSync(join(dir, 'in-no-teacher')), false);
   });
 
-  it('--distill-positive-boxes-max-prior is kept in the checkpoint; refused without --distill-positive-boxes', async () => {
-    const out = join(dir, 'run-max-prior');
-    const result = await runCli(
-      trainArgs(out, '--distill-positive-boxes', '--distill-positive-boxes-max-prior', '24'),
-    );
-    assert.equal(result.code, 0, result.stderr);
-    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
-      readFileSync(join(out, 'last.ckpt')),
-    );
-    assert.equal(state.config.distillation.positiveBoxesMaxPrior, 24);
-    for (const [args, message] of [
-      [
-        trainArgs(join(dir, 'mp-alone'), '--distill-positive-boxes-max-prior', '24'),
-        /needs --distill-positive-boxes/,
-      ],
-      [
-        trainArgs(
-          join(dir, 'mp-zero'),
-          '--distill-positive-boxes',
-          '--distill-positive-boxes-max-prior',
-          '0',
-        ),
-        /expected a prior size in pixels > 0 but received 0/,
-      ],
-      [
-        tinyTrainArgs(join(dir, 'mp-no-teacher'), ['--distill-positive-boxes-max-prior', '24']),
-        /needs a --teacher/,
-      ],
-    ] as const) {
-      const refused = await runCli([...args]);
-      assert.notEqual(refused.code, 0);
-      assert.match(refused.stderr, message);
-    }
-    for (const name of ['mp-alone', 'mp-zero', 'mp-no-teacher'])
-      assert.equal(existsSync(join(dir, name)), false);
-  });
-
   it('refuses --distill-positive-boxes without a --teacher, or with --distill-annotated', async () => {
     for (const [args, message] of [
       [tinyTrainArgs(join(dir, 'pb-no-teacher'), ['--distill-positive-boxes']), /needs a --teacher/],

@@ -141,9 +141,6 @@ describe('train with a distillation teacher', () => {
     assert.deepEqual(mask({ annotatedIou: 0.4 }), [0, 1, 1, 1]);
     // Positives opened for the box term: every prior open; refused together with annotatedIou.
     assert.deepEqual(mask({ positives: true }), [1, 1, 1, 1]);
-    // Only the positives of priors up to a width: the face's prior is 0.2 wide.
-    assert.deepEqual(mask({ positives: true, positivesMaxPriorWidth: 0.21 }), [1, 1, 1, 1]);
-    assert.deepEqual(mask({ positives: true, positivesMaxPriorWidth: 0.19 }), [0, 1, 1, 1]);
     assert.throws(() => mask({ positives: true, annotatedIou: 0.3 }), /annotatedIou/);
   });
 });

@@ -47,8 +47,6 @@ export interface TrainCommandOptions {
   /** The `--dataset` entries (counted from 1) whose first-level background is never mined; absent: none. */
   readonly ignoreSmallBackground?: number[];
   readonly distillPositiveBoxes?: boolean;
-  /** `--distill-positive-boxes-max-prior`: the largest prior (px) whose positives the box term reaches. */
-  readonly distillPositiveBoxesMaxPrior?: number;
   /** Weight of the attention-transfer term (`--distill-features`); absent: none. */
   readonly distillFeatures?: number;
   readonly matchIou?: number;
@@ -157,8 +155,7 @@ async function validationMetrics(
 
 /**
  * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--teacher-input`, `--distill-annotated iou`,
- * `--distill-positive-boxes [--distill-positive-boxes-max-prior px]`, `--distill-datasets list` → the run's
- * distillation settings.
+ * `--distill-positive-boxes`, `--distill-datasets list` → the run's distillation settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   const datasets = options.distillDatasets;
@@ -177,12 +174,6 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     }
     if (options.teacherInput !== undefined) {
       throw new UltrafaceError('E_INVALID_OPTION', '--teacher-input: needs a --teacher to distil from');
-    }
-    if (options.distillPositiveBoxesMaxPrior !== undefined) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        '--distill-positive-boxes-max-prior: needs a --teacher to distil from',
-      );
     }
     return undefined;
   }
@@ -214,19 +205,6 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
       `--distill-annotated: expected an IoU in (0, 1] but received ${annotated}`,
     );
   }
-  const maxPrior = options.distillPositiveBoxesMaxPrior;
-  if (maxPrior !== undefined && !options.distillPositiveBoxes) {
-    throw new UltrafaceError(
-      'E_INVALID_OPTION',
-      '--distill-positive-boxes-max-prior: needs --distill-positive-boxes',
-    );
-  }
-  if (maxPrior !== undefined && !(maxPrior > 0 && maxPrior <= 10_000)) {
-    throw new UltrafaceError(
-      'E_INVALID_OPTION',
-      `--distill-positive-boxes-max-prior: expected a prior size in pixels > 0 but received ${maxPrior}`,
-    );
-  }
   if (options.distillPositiveBoxes && annotated !== undefined) {
     throw new UltrafaceError(
       'E_INVALID_OPTION',
@@ -240,7 +218,6 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
     ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
-    ...(maxPrior === undefined ? {} : { positiveBoxesMaxPrior: maxPrior }),
     ...(options.teacherInput === undefined ? {} : { input: options.teacherInput }),
     ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
