@@ -3,6 +3,8 @@
 # faces-voc + promoted WIDER-1k x6), from stage 13 (runs/s13-bn.onnx = `ultraface export
 # training-runs/rfb-320-kd13g/last.ckpt --no-fold-bn`) or the start in $INIT. $1 = name, then extra options, e.g.
 #   s13-ti --teacher $U/version-RFB-320.pth --distill 1,0 --teacher-ignore 0.3
+# $SNAP: the source snapshot it runs (default /work/train-snap7, main at 7b7335b; session 19's probes ran
+# /work/train-snap8, main at bead894, for --teacher-input, and /work/train-snap9 at d8bf678).
 set -e
 name=$1; shift
 L=/work/main/runs/labels
