@@ -161,6 +161,7 @@ export function graphFeeds(
   params: ReadonlyMap<string, Float32Array>,
 ): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
+  const teacherSide = teacherData(batch);
   for (const input of inputs) {
     const shape = input.shape.map((d) => (typeof d === 'number' ? d : batch.size));
     switch (input.role) {
@@ -177,7 +178,7 @@ export function graphFeeds(
       case 'teacher_locations':
       case 'teacher_features':
       case 'distill_mask': {
-        const data = teacherData(batch)[input.role];
+        const data = teacherSide[input.role];
         if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
         feeds[input.name] = new ort.Tensor('float32', data, shape);
         break;
