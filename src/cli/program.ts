@@ -223,6 +223,18 @@ copy that would land on an input image is refused before anything runs.`,
         'places annotated faces as the teacher does; not with --distill-annotated',
     )
     .option(
+      '--distill-box-max-prior <px>',
+      "the teacher's box term only at priors at most this wide at the input, e.g. 24 (the first level: 10, 16, " +
+        "24 px): small faces take the teacher's placement, larger ones keep the annotation's box style",
+      number,
+    )
+    .option(
+      '--distill-box-min-face <p>',
+      "the teacher's box term only at priors it scores ≥ p as a face, e.g. 0.3 (default: at every prior, " +
+        'weighted by that probability)',
+      number,
+    )
+    .option(
       '--distill-features <weight>',
       "attention transfer: pull where the student's stride-8 features are active (under the smallest priors) " +
         "towards the teacher's; weight on the squared distance of the normalized maps, e.g. 100",

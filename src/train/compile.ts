@@ -58,6 +58,13 @@ export interface TrainingGraphOptions {
    * of the sum of all four losses.
    */
   readonly distillation?: DistillationWeights;
+  /**
+   * With `distillation`: [P] 1 at the priors its box term reaches, 0 elsewhere (loss.ts
+   * `DistillationOperands.boxPriors`); absent: every prior.
+   */
+  readonly distillationBoxPriors?: Float32Array;
+  /** With `distillation`: its box term only where the teacher's face probability reaches this; absent: everywhere. */
+  readonly distillationBoxMinFace?: number;
 }
 
 export type TrainingInputRole =
@@ -161,6 +168,8 @@ function validate(options: TrainingGraphOptions): void {
     'variants',
     'negPosRatio',
     'distillation',
+    'distillationBoxPriors',
+    'distillationBoxMinFace',
   ]);
   integerInRange('width', options.width, 1, 65535);
   integerInRange('height', options.height, 1, 65535);
@@ -182,6 +191,21 @@ function validate(options: TrainingGraphOptions): void {
       numberInRange('distillation.features', options.distillation.features, 0, 1e6);
     }
   }
+  if (options.distillationBoxMinFace !== undefined) {
+    if (options.distillation === undefined) {
+      throw invalidOption('distillationBoxMinFace', 'to come with distillation', 'no distillation');
+    }
+    numberInRange('distillationBoxMinFace', options.distillationBoxMinFace, 0, 1);
+  }
+  const boxPriors = options.distillationBoxPriors;
+  if (boxPriors !== undefined) {
+    if (options.distillation === undefined) {
+      throw invalidOption('distillationBoxPriors', 'to come with distillation', 'no distillation');
+    }
+    if (!(boxPriors instanceof Float32Array) || boxPriors.some((v) => v !== 0 && v !== 1)) {
+      throw invalidOption('distillationBoxPriors', 'a Float32Array of 0 and 1', boxPriors);
+    }
+  }
 }
 
 /**
@@ -201,6 +225,13 @@ export function compileTrainingGraph(
   const confShape = shapes.get(graph.outputs.confidences);
   if (!confShape) throw new Error('compileTrainingGraph: the graph has no confidences output');
   const priorCount = confShape[0];
+  if (options.distillationBoxPriors && options.distillationBoxPriors.length !== priorCount) {
+    throw invalidOption(
+      'distillationBoxPriors',
+      `one value per prior (${priorCount})`,
+      `${options.distillationBoxPriors.length} values`,
+    );
+  }
 
   const b = new OnnxGraphBuilder();
   const ctx = new EmitContext(b, batch, variants, IMAGE_INPUT);
@@ -327,6 +358,8 @@ export function compileTrainingGraph(
             open: teacher.mask,
             positives: loss.positives,
             weights: options.distillation,
+            ...(options.distillationBoxPriors ? { boxPriors: options.distillationBoxPriors } : {}),
+            ...(options.distillationBoxMinFace ? { boxMinFace: options.distillationBoxMinFace } : {}),
           },
           mode === 'train',
         )

@@ -168,12 +168,23 @@ export interface DistillationOperands {
   /** [N, P] float 1 on the annotation's positive priors (`MultiboxLoss.positives`): never in the class term. */
   readonly positives: string;
   readonly weights: DistillationWeights;
+  /**
+   * [P] 1 at the priors the box term reaches, 0 elsewhere, the same for every image (`--distill-box-max-prior`:
+   * only small priors, so larger faces keep the annotation's box style); absent: every prior. The class term
+   * ignores it.
+   */
+  readonly boxPriors?: Float32Array;
+  /**
+   * The box term only where the teacher's face probability reaches this (`--distill-box-min-face`): the priors it
+   * calls a face, not every background prior at a small weight; absent or 0: everywhere, weighted.
+   */
+  readonly boxMinFace?: number;
 }
 
 export interface DistillationLoss {
   /** Scalar w_cls · Σ_{n,p open, not positive} Σ_c t·(log t − log p) · scale. */
   readonly classification: string;
-  /** Scalar w_reg · Σ_{n,p open} t_face · smooth-L1(loc − t_loc) · scale. */
+  /** Scalar w_reg · Σ_{n,p open (in boxPriors, t_face ≥ boxMinFace)} t_face · smooth-L1(loc − t_loc) · scale. */
   readonly regression: string;
   readonly gradients?: { readonly confidences: string; readonly locations: string };
 }
@@ -214,7 +225,16 @@ export function emitDistillationLoss(
     b.scalar(1),
     b.node('Gather', [t, ctx.int64Scalar(0)], undefined, { axis: 2 }),
   ]); // [N, P]
-  const face3 = b.node('Mul', [b.node('Unsqueeze', [face, b.ints([2])]), open3]);
+  const boxFace = o.boxMinFace
+    ? b.node('Where', [b.node('Less', [face, b.scalar(o.boxMinFace)]), b.scalar(0), face])
+    : face; // [N, P]
+  const faceOpen3 = b.node('Mul', [b.node('Unsqueeze', [boxFace, b.ints([2])]), open3]); // [N, P, 1]
+  const face3 = o.boxPriors
+    ? b.node('Mul', [
+        faceOpen3,
+        b.float(b.fresh('distill_box_priors'), [1, o.boxPriors.length, 1], o.boxPriors),
+      ])
+    : faceOpen3;
   const diff = b.node('Sub', [o.locations, o.teacherLocations]);
   const abs = b.node('Abs', [diff]);
   const smooth = b.node('Where', [

@@ -196,3 +196,16 @@ export function distillationMask(
   }
   return mask;
 }
+
+/**
+ * [P] 1 at the priors at most `maxPixels` wide at an input `inputWidth` pixels wide, 0 at the others (the box
+ * term's reach with `--distill-box-max-prior`; priors are square in pixels, so the width alone decides).
+ *
+ * @param priors [P, 4] cx, cy, w, h, normalized
+ */
+export function priorsUpTo(priors: Float32Array, inputWidth: number, maxPixels: number): Float32Array {
+  const mask = new Float32Array(priors.length / 4);
+  // priors hold float32 widths (10 / 320 and back gives 10.000000x): compare with a tolerance far below 1 px
+  for (let p = 0; p < mask.length; p++) mask[p] = priors[4 * p + 2] * inputWidth <= maxPixels + 1e-3 ? 1 : 0;
+  return mask;
+}

@@ -41,7 +41,13 @@ import {
   type StepRunner,
 } from './step-runner.js';
 import { ignoreSmallBackground, smallPriorCount } from './small-background.js';
-import { createTeacher, distillationMask, ignoreTeacherFaces, imagesFromDatasets } from './teacher.js';
+import {
+  createTeacher,
+  distillationMask,
+  ignoreTeacherFaces,
+  imagesFromDatasets,
+  priorsUpTo,
+} from './teacher.js';
 
 /** Everything that defines a run; stored in checkpoints so a resumed run continues the same run. */
 export interface TrainConfig {
@@ -97,6 +103,17 @@ export interface DistillationConfig {
    * Not with `annotatedIou`. Absent: false.
    */
   readonly positiveBoxes?: boolean;
+  /**
+   * The box term only at priors at most this wide, in pixels of the network input (`--distill-box-max-prior`;
+   * e.g. 24: the first level's 10, 16 and 24 px): small faces take the teacher's placement, larger ones keep the
+   * annotation's box style. Absent: at every prior.
+   */
+  readonly boxMaxPrior?: number;
+  /**
+   * The box term only at priors the teacher scores at least this face probability (`--distill-box-min-face`), not
+   * at every background prior at a small weight. Absent: everywhere.
+   */
+  readonly boxMinFace?: number;
   /**
    * What the teacher reads: the batch as the student reads it ('augmented'), or the same crops without the
    * photometric distortion ('undistorted'; augment/index.ts): a teacher scores faces lower under some distortions
@@ -272,11 +289,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (state.position.epoch >= config.epochs)
     return { finished: true, history: state.history, steps: state.step };
 
+  const priors = generatePriors(size); // [P, 4] for the distillation masks
   const trainGraph = compileTrainingGraph(graph, {
     width: size.width,
     height: size.height,
     batchSize: 'dynamic',
     ...(config.distillation ? { distillation: config.distillation.weights } : {}),
+    ...(config.distillation?.boxMaxPrior === undefined
+      ? {}
+      : { distillationBoxPriors: priorsUpTo(priors, size.width, config.distillation.boxMaxPrior) }),
+    ...(config.distillation?.boxMinFace === undefined
+      ? {}
+      : { distillationBoxMinFace: config.distillation.boxMinFace }),
   });
   const teacher = config.distillation
     ? await createTeacher(
@@ -286,7 +310,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         (config.distillation.weights.features ?? 0) > 0,
       )
     : undefined;
-  const priors = generatePriors(size); // [P, 4] for the distillation mask
   const smallPriors = smallPriorCount(size);
   const featureValues = teacherFeatureValues(trainGraph); // per image, when the graph has the feature term
   const runner = await createStepRunner(graph, trainGraph, {

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyTrainArgs } from '../helpers/train-cli.js';
 
-describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list> --distill-positive-boxes --teacher-input', () => {
+describe('ultraface train --teacher … --distill-annotated <iou> --distill-datasets <list> --distill-positive-boxes --distill-box-* --teacher-input', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ultraface-train-distill-'));
@@ -58,6 +58,55 @@ describe('ultraface train --teacher … --distill-annotated <iou> --distill-data
     );
     assert.equal(state.config.distillation.positiveBoxes, true);
     assert.equal(state.config.distillation.annotatedIou, undefined);
+  });
+
+  it('--distill-box-max-prior and --distill-box-min-face train a step and are kept in the checkpoint', async () => {
+    const out = join(dir, 'run-box-limits');
+    const result = await runCli(
+      trainArgs(out, '--distill-box-max-prior', '24', '--distill-box-min-face', '0.3'),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
+      readFileSync(join(out, 'last.ckpt')),
+    );
+    assert.equal(state.config.distillation.boxMaxPrior, 24);
+    assert.equal(state.config.distillation.boxMinFace, 0.3);
+  });
+
+  for (const [name, args, message] of [
+    [
+      '--distill-box-max-prior 0',
+      ['--distill-box-max-prior', '0'],
+      /--distill-box-max-prior: expected a prior width/,
+    ],
+    [
+      '--distill-box-min-face 0',
+      ['--distill-box-min-face', '0'],
+      /--distill-box-min-face: expected a probability/,
+    ],
+    [
+      '--distill-box-min-face 1.2',
+      ['--distill-box-min-face', '1.2'],
+      /--distill-box-min-face: expected a probability/,
+    ],
+  ] as const) {
+    it(`refuses ${name} before touching the run folder`, async () => {
+      const out = join(dir, `bad-box-${name.length}-${args[1]}`);
+      const result = await runCli(trainArgs(out, ...args));
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, message);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
+  it('refuses the box limits without a --teacher', async () => {
+    for (const flag of ['--distill-box-max-prior', '--distill-box-min-face']) {
+      const out = join(dir, `box-no-teacher${flag}`);
+      const result = await runCli(tinyTrainArgs(out, [flag, '0.5']));
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, new RegExp(`${flag}: needs a --teacher`));
+      assert.equal(existsSync(out), false);
+    }
   });
 
   it('--teacher-input undistorted trains a step and is kept in the checkpoint; other views are refused', async () => {

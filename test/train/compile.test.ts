@@ -83,6 +83,18 @@ describe('compileTrainingGraph: interface', () => {
 
   it('rejects invalid options with E_INVALID_OPTION', () => {
     const graph = buildNetwork('slim');
+    const DISTILL = {
+      width: 128,
+      height: 96,
+      batchSize: 2,
+      distillation: { classification: 1, regression: 1 },
+    };
+    // the valid counterparts of the limits below build
+    compileTrainingGraph(graph, {
+      ...DISTILL,
+      distillationBoxMinFace: 0.3,
+      distillationBoxPriors: new Float32Array(708).fill(1),
+    });
     const bad: unknown[] = [
       { width: 0, height: 96, batchSize: 2 },
       { width: 128, height: 96.5, batchSize: 2 },
@@ -94,6 +106,13 @@ describe('compileTrainingGraph: interface', () => {
       { width: 128, height: 96, batchSize: 2, variants: { batchNorm: 'one-pass' } },
       { width: 128, height: 96, batchSize: 2, variants: { depthwise: 'group-c' } },
       { width: 128, height: 96, batchSize: 'dynamic', variants: { depthwiseFilter: 'group-nc' } },
+      // the box term's limits: only with distillation, one 0/1 value per prior (slim at 128x96: 708), p in [0, 1]
+      { width: 128, height: 96, batchSize: 2, distillationBoxMinFace: 0.3 },
+      { width: 128, height: 96, batchSize: 2, distillationBoxPriors: new Float32Array(708) },
+      { ...DISTILL, distillationBoxMinFace: 1.5 },
+      { ...DISTILL, distillationBoxPriors: new Float32Array(707) },
+      { ...DISTILL, distillationBoxPriors: new Float32Array(708).fill(0.5) },
+      { ...DISTILL, distillationBoxPriors: Array.from({ length: 708 }, () => 1) },
     ];
     for (const options of bad) {
       assert.throws(

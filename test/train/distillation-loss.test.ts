@@ -32,9 +32,15 @@ interface Batch {
 
 /**
  * Which priors the mask opens: all but the positives (distillationMask's default), or all of them
- * (`positives: true`, where the box term also runs on the positives and the class term still skips them).
+ * (`positives: true`, where the box term also runs on the positives and the class term still skips them);
+ * 'box-limits': all of them, with the box term further limited to the priors of `BOX_PRIORS` and to teacher face
+ * probabilities ≥ `BOX_MIN_FACE` (`--distill-box-max-prior`, `--distill-box-min-face`). Its batches have
+ * `BOX_PRIORS.length` priors.
  */
-type MaskMode = 'closed-positives' | 'open-positives';
+type MaskMode = 'closed-positives' | 'open-positives' | 'box-limits';
+
+const BOX_PRIORS = Float32Array.from({ length: 30 }, (_, p) => (p % 3 === 2 ? 0 : 1));
+const BOX_MIN_FACE = 0.2;
 
 const sessions = new Map<MaskMode, ort.InferenceSession>();
 
@@ -75,6 +81,7 @@ async function lossSession(mode: MaskMode): Promise<ort.InferenceSession> {
           : b.node('Add', [b.node('Mul', [box.positives, b.scalar(0)]), b.scalar(1)]), // ones [N, P]
       positives: box.positives,
       weights: WEIGHTS,
+      ...(mode === 'box-limits' ? { boxPriors: BOX_PRIORS, boxMinFace: BOX_MIN_FACE } : {}),
     },
     true,
   );
@@ -163,7 +170,8 @@ function distillation64(
       kl += t * (Math.log(Math.max(t, 1e-12)) - (z[c] - lse));
     }
     const face = 1 - x.teacherScores[r * 2];
-    for (let k = 0; k < 4; k++) {
+    const boxed = mode !== 'box-limits' || (BOX_PRIORS[r % x.priors] === 1 && face >= BOX_MIN_FACE);
+    for (let k = 0; k < 4 && boxed; k++) {
       const d = Math.abs(x.loc[r * 4 + k] - x.teacherLoc[r * 4 + k]);
       reg += face * (d < 1 ? 0.5 * d * d : d - 0.5);
     }
@@ -211,6 +219,8 @@ describe('distillation loss and ignored priors', () => {
       [3, 1, 50, 'closed-positives'],
       [5, 2, 30, 'open-positives'],
       [6, 1, 50, 'open-positives'],
+      [7, 2, 30, 'box-limits'],
+      [8, 3, 30, 'box-limits'],
     ] as const) {
       const x = makeBatch(seed, n, priors);
       const ours = await run(x, mode);

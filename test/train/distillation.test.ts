@@ -8,7 +8,14 @@ import { IGNORE_LABEL } from '../../src/core/matching.js';
 import { trainingSamplesFromVoc, type TrainingSample } from '../../src/data/training-set.js';
 import { readVocDataset } from '../../src/data/voc.js';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
-import { distillationMask, ignoreTeacherFaces, imagesFromDatasets } from '../../src/train/teacher.js';
+import { networkSize } from '../../src/core/presets.js';
+import { generatePriors } from '../../src/core/priors.js';
+import {
+  distillationMask,
+  ignoreTeacherFaces,
+  imagesFromDatasets,
+  priorsUpTo,
+} from '../../src/train/teacher.js';
 import { train, type EpochRecord, type StepRecord, type TrainConfig } from '../../src/train/trainer.js';
 import { sharedPath } from '../helpers/shared.js';
 import { tinyConfig } from './helpers/tiny.js';
@@ -142,5 +149,38 @@ describe('train with a distillation teacher', () => {
     // Positives opened for the box term: every prior open; refused together with annotatedIou.
     assert.deepEqual(mask({ positives: true }), [1, 1, 1, 1]);
     assert.throws(() => mask({ positives: true, annotatedIou: 0.3 }), /annotatedIou/);
+  });
+
+  it('priorsUpTo: the box term reaches the first level (10, 16, 24 px), or the 10 and 16 px priors of it', () => {
+    // RFB at 320x240: the first level is a 40x30 map with three priors a cell (SPEC §3), listed first
+    const priors = generatePriors(networkSize(320, 240));
+    const widths = (mask: Float32Array): number[] => [
+      ...new Set(
+        Array.from(mask.entries())
+          .filter(([, v]) => v === 1)
+          .map(([p]) => Math.round(priors[4 * p + 2] * 320)),
+      ),
+    ];
+    const level = priorsUpTo(priors, 320, 24);
+    assert.equal(
+      level.reduce((a, v) => a + v, 0),
+      40 * 30 * 3,
+    );
+    assert.deepEqual(Array.from(level.subarray(0, 3600)), new Array(3600).fill(1));
+    assert.deepEqual(widths(level), [10, 16, 24]);
+    const smaller = priorsUpTo(priors, 320, 16);
+    assert.equal(
+      smaller.reduce((a, v) => a + v, 0),
+      40 * 30 * 2,
+    );
+    assert.deepEqual(widths(smaller), [10, 16]);
+    assert.equal(
+      priorsUpTo(priors, 320, 9).reduce((a, v) => a + v, 0),
+      0,
+    );
+    assert.equal(
+      priorsUpTo(priors, 320, 1000).reduce((a, v) => a + v, 0),
+      priors.length / 4,
+    );
   });
 });

@@ -47,6 +47,10 @@ export interface TrainCommandOptions {
   /** The `--dataset` entries (counted from 1) whose first-level background is never mined; absent: none. */
   readonly ignoreSmallBackground?: number[];
   readonly distillPositiveBoxes?: boolean;
+  /** `--distill-box-max-prior`: the widest prior (px at the input) the teacher's box term reaches. */
+  readonly distillBoxMaxPrior?: number;
+  /** `--distill-box-min-face`: the teacher face probability from which its box term counts. */
+  readonly distillBoxMinFace?: number;
   /** Weight of the attention-transfer term (`--distill-features`); absent: none. */
   readonly distillFeatures?: number;
   readonly matchIou?: number;
@@ -155,7 +159,9 @@ async function validationMetrics(
 
 /**
  * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--teacher-input`, `--distill-annotated iou`,
- * `--distill-positive-boxes`, `--distill-datasets list` → the run's distillation settings.
+ * `--distill-positive-boxes`, `--distill-box-max-prior px`, `--distill-box-min-face p`,
+ * `--distill-datasets list` → the run's distillation
+ * settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   const datasets = options.distillDatasets;
@@ -174,6 +180,18 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     }
     if (options.teacherInput !== undefined) {
       throw new UltrafaceError('E_INVALID_OPTION', '--teacher-input: needs a --teacher to distil from');
+    }
+    if (options.distillBoxMaxPrior !== undefined) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        '--distill-box-max-prior: needs a --teacher to distil from',
+      );
+    }
+    if (options.distillBoxMinFace !== undefined) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        '--distill-box-min-face: needs a --teacher to distil from',
+      );
     }
     return undefined;
   }
@@ -205,6 +223,20 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
       `--distill-annotated: expected an IoU in (0, 1] but received ${annotated}`,
     );
   }
+  const boxMaxPrior = options.distillBoxMaxPrior;
+  if (boxMaxPrior !== undefined && !(boxMaxPrior > 0 && boxMaxPrior <= 100_000)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill-box-max-prior: expected a prior width in pixels > 0 but received ${boxMaxPrior}`,
+    );
+  }
+  const boxMinFace = options.distillBoxMinFace;
+  if (boxMinFace !== undefined && !(boxMinFace > 0 && boxMinFace <= 1)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `--distill-box-min-face: expected a probability in (0, 1] but received ${boxMinFace}`,
+    );
+  }
   if (options.distillPositiveBoxes && annotated !== undefined) {
     throw new UltrafaceError(
       'E_INVALID_OPTION',
@@ -218,6 +250,8 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     ignoreThreshold: options.teacherIgnore,
     ...(annotated === undefined ? {} : { annotatedIou: annotated }),
     ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
+    ...(boxMaxPrior === undefined ? {} : { boxMaxPrior }),
+    ...(boxMinFace === undefined ? {} : { boxMinFace }),
     ...(options.teacherInput === undefined ? {} : { input: options.teacherInput }),
     ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
