@@ -235,6 +235,12 @@ copy that would land on an input image is refused before anything runs.`,
       number,
     )
     .option(
+      '--distill-box-datasets <list>',
+      "the teacher's box term only on the images of these --dataset entries, counted from 1, e.g. 2; its class " +
+        'term and ignore still on every image it teaches (default: the box term wherever the teacher teaches)',
+      integerList,
+    )
+    .option(
       '--distill-features <weight>',
       "attention transfer: pull where the student's stride-8 features are active (under the smallest priors) " +
         "towards the teacher's; weight on the squared distance of the normalized maps, e.g. 100",

@@ -22,6 +22,7 @@ export const LABELS_INPUT = 'labels';
 export const GT_LOCATIONS_INPUT = 'gt_locations';
 export const TEACHER_SCORES_INPUT = 'teacher_scores';
 export const DISTILL_MASK_INPUT = 'distill_mask';
+export const DISTILL_BOX_MASK_INPUT = 'distill_box_mask';
 export const TEACHER_LOCATIONS_INPUT = 'teacher_locations';
 export const TEACHER_FEATURES_INPUT = 'teacher_features';
 /** Graph output names. */
@@ -65,6 +66,11 @@ export interface TrainingGraphOptions {
   readonly distillationBoxPriors?: Float32Array;
   /** With `distillation`: its box term only where the teacher's face probability reaches this; absent: everywhere. */
   readonly distillationBoxMinFace?: number;
+  /**
+   * With `distillation`: adds the input `distill_box_mask` [N, P], where the box term runs instead of
+   * `distill_mask` (which then rules the class term alone), e.g. the box term on some datasets' images only.
+   */
+  readonly distillationBoxMask?: boolean;
 }
 
 export type TrainingInputRole =
@@ -75,6 +81,7 @@ export type TrainingInputRole =
   | 'teacher_locations'
   | 'teacher_features'
   | 'distill_mask'
+  | 'distill_box_mask'
   | 'param'
   | 'running_mean'
   | 'running_var';
@@ -105,7 +112,7 @@ export interface CompiledTrainingGraph {
   /**
    * Inputs: `input` [N, 3, H, W] float32 ((x − 127)/128 RGB), `labels` [N, P] int64, `gt_locations` [N, P, 4]
    * float32, with distillation `teacher_scores` [N, P, C], `teacher_locations` [N, P, 4] and `distill_mask`
-   * [N, P], then every learnable parameter under its state-dict key (and, in eval mode, the BN running
+   * [N, P] (and `distill_box_mask` [N, P] with `distillationBoxMask`), then every learnable parameter under its state-dict key (and, in eval mode, the BN running
    * statistics under theirs).
    */
   readonly inputs: readonly TrainingGraphValue<TrainingInputRole>[];
@@ -170,6 +177,7 @@ function validate(options: TrainingGraphOptions): void {
     'distillation',
     'distillationBoxPriors',
     'distillationBoxMinFace',
+    'distillationBoxMask',
   ]);
   integerInRange('width', options.width, 1, 65535);
   integerInRange('height', options.height, 1, 65535);
@@ -196,6 +204,12 @@ function validate(options: TrainingGraphOptions): void {
       throw invalidOption('distillationBoxMinFace', 'to come with distillation', 'no distillation');
     }
     numberInRange('distillationBoxMinFace', options.distillationBoxMinFace, 0, 1);
+  }
+  if (options.distillationBoxMask !== undefined) {
+    oneOf('distillationBoxMask', options.distillationBoxMask, [true, false]);
+    if (options.distillationBoxMask && options.distillation === undefined) {
+      throw invalidOption('distillationBoxMask', 'to come with distillation', 'no distillation');
+    }
   }
   const boxPriors = options.distillationBoxPriors;
   if (boxPriors !== undefined) {
@@ -289,6 +303,14 @@ export function compileTrainingGraph(
           dtype: 'float32',
           shape: ctx.full([priorCount]),
         }),
+        boxMask: options.distillationBoxMask
+          ? addInput({
+              name: DISTILL_BOX_MASK_INPUT,
+              role: 'distill_box_mask',
+              dtype: 'float32',
+              shape: ctx.full([priorCount]),
+            })
+          : undefined,
       }
     : undefined;
   const feature = options.distillation?.features ? headFeature(graph, 0) : undefined; // [N, C, H, W]
@@ -356,6 +378,7 @@ export function compileTrainingGraph(
             teacherLocations: teacher.locations,
             scale: loss.scale,
             open: teacher.mask,
+            ...(teacher.boxMask ? { boxOpen: teacher.boxMask } : {}),
             positives: loss.positives,
             weights: options.distillation,
             ...(options.distillationBoxPriors ? { boxPriors: options.distillationBoxPriors } : {}),

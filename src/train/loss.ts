@@ -165,6 +165,8 @@ export interface DistillationOperands {
    * `distillationMask`).
    */
   readonly open: string;
+  /** [N, P] where the box term runs, when it differs from `open` (e.g. some datasets only); absent: `open`. */
+  readonly boxOpen?: string;
   /** [N, P] float 1 on the annotation's positive priors (`MultiboxLoss.positives`): never in the class term. */
   readonly positives: string;
   readonly weights: DistillationWeights;
@@ -207,7 +209,7 @@ export function emitDistillationLoss(
   const { b } = ctx;
   const t = o.teacherScores;
   const logT = b.node('Log', [b.node('Max', [t, b.scalar(1e-12)])]);
-  const open3 = b.node('Unsqueeze', [o.open, b.ints([2])]); // [N, P, 1], the box term's priors
+  const open3 = b.node('Unsqueeze', [o.boxOpen ?? o.open, b.ints([2])]); // [N, P, 1], the box term's priors
   const classOpen3 = b.node('Unsqueeze', [
     b.node('Mul', [o.open, b.node('Sub', [b.scalar(1), o.positives])]),
     b.ints([2]),

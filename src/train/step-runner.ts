@@ -48,6 +48,8 @@ export interface StepBatch {
   readonly teacherScores?: Float32Array;
   readonly teacherLocations?: Float32Array;
   readonly distillMask?: Float32Array;
+  /** With `distillationBoxMask`: [N, P] where the box term runs. */
+  readonly distillBoxMask?: Float32Array;
   /** With a feature-distillation graph: [N, C, H, W] the teacher's first-level head feature map. */
   readonly teacherFeatures?: Float32Array;
 }
@@ -177,7 +179,8 @@ export function graphFeeds(
       case 'teacher_scores':
       case 'teacher_locations':
       case 'teacher_features':
-      case 'distill_mask': {
+      case 'distill_mask':
+      case 'distill_box_mask': {
         const data = teacherSide[input.role];
         if (data === undefined) throw new Error(`graphFeeds: the batch has no ${input.role}`);
         feeds[input.name] = new ort.Tensor('float32', data, shape);
@@ -200,6 +203,7 @@ function teacherData(batch: StepBatch): Record<string, Float32Array | undefined>
     teacher_locations: batch.teacherLocations,
     teacher_features: batch.teacherFeatures,
     distill_mask: batch.distillMask,
+    distill_box_mask: batch.distillBoxMask,
   };
 }
 
@@ -269,6 +273,7 @@ export function splitBatch(batch: StepBatch, shards: number): StepBatch[] {
       ...(batch.teacherScores ? { teacherScores: slice(batch.teacherScores) } : {}),
       ...(batch.teacherLocations ? { teacherLocations: slice(batch.teacherLocations) } : {}),
       ...(batch.distillMask ? { distillMask: slice(batch.distillMask) } : {}),
+      ...(batch.distillBoxMask ? { distillBoxMask: slice(batch.distillBoxMask) } : {}),
       ...(batch.teacherFeatures ? { teacherFeatures: slice(batch.teacherFeatures) } : {}),
     });
     start = end;
@@ -419,8 +424,16 @@ class ShardWorkers {
       this.#pending[shard] = { id, resolve, reject };
       const worker = this.#workers[shard];
       worker.ref();
-      const { images, labels, locations, teacherScores, teacherLocations, distillMask, teacherFeatures } =
-        request.batch;
+      const {
+        images,
+        labels,
+        locations,
+        teacherScores,
+        teacherLocations,
+        distillMask,
+        distillBoxMask,
+        teacherFeatures,
+      } = request.batch;
       const transfer = [
         images,
         labels,
@@ -428,6 +441,7 @@ class ShardWorkers {
         teacherScores,
         teacherLocations,
         distillMask,
+        distillBoxMask,
         teacherFeatures,
       ]
         .filter((a) => a !== undefined)

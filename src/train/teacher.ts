@@ -209,3 +209,16 @@ export function priorsUpTo(priors: Float32Array, inputWidth: number, maxPixels: 
   for (let p = 0; p < mask.length; p++) mask[p] = priors[4 * p + 2] * inputWidth <= maxPixels + 1e-3 ? 1 : 0;
   return mask;
 }
+
+/**
+ * A copy of a distillation mask [N, P] with the images not marked in `keep` [N] closed (all 0): e.g. the box
+ * term's mask on some datasets' images only (`DistillationConfig.boxDatasets`).
+ */
+export function closeImages(mask: Float32Array, keep: Uint8Array): Float32Array {
+  const out = mask.slice();
+  const count = mask.length / keep.length;
+  keep.forEach((open, n) => {
+    if (!open) out.fill(0, n * count, (n + 1) * count);
+  });
+  return out;
+}

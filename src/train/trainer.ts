@@ -42,6 +42,7 @@ import {
 } from './step-runner.js';
 import { ignoreSmallBackground, smallPriorCount } from './small-background.js';
 import {
+  closeImages,
   createTeacher,
   distillationMask,
   ignoreTeacherFaces,
@@ -114,6 +115,12 @@ export interface DistillationConfig {
    * at every background prior at a small weight. Absent: everywhere.
    */
   readonly boxMinFace?: number;
+  /**
+   * The box term only on the samples of these datasets (`TrainingSample.dataset`, counted from 0; among those
+   * `datasets` teaches), the class term and the ignore on all of those (`--distill-box-datasets`): the teacher
+   * places faces in one dataset's style, and another's annotators box theirs otherwise. Absent: as `datasets`.
+   */
+  readonly boxDatasets?: readonly number[];
   /**
    * What the teacher reads: the batch as the student reads it ('augmented'), or the same crops without the
    * photometric distortion ('undistorted'; augment/index.ts): a teacher scores faces lower under some distortions
@@ -301,6 +308,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(config.distillation?.boxMinFace === undefined
       ? {}
       : { distillationBoxMinFace: config.distillation.boxMinFace }),
+    ...(config.distillation?.boxDatasets === undefined ? {} : { distillationBoxMask: true }),
   });
   const teacher = config.distillation
     ? await createTeacher(
@@ -373,11 +381,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           taught,
           positives: config.distillation.positiveBoxes ?? false,
         });
+        const boxDatasets = config.distillation.boxDatasets;
         stepBatch = {
           ...stepBatch,
           teacherScores: t.scores,
           teacherLocations: t.locations,
           distillMask,
+          ...(boxDatasets === undefined
+            ? {}
+            : {
+                distillBoxMask: closeImages(
+                  distillMask,
+                  imagesFromDatasets(batch.sampleIndices, options.samples, boxDatasets),
+                ),
+              }),
           ...(t.features ? { teacherFeatures: checkedFeatures(t.features, batch.size, featureValues) } : {}),
         };
       }

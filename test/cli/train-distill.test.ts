@@ -99,10 +99,39 @@ describe('ultraface train --teacher … --distill-annotated <iou> --distill-data
     });
   }
 
+  it('--distill-box-datasets keeps the box term to the numbered --dataset entries (counted from 1)', async () => {
+    const out = join(dir, 'run-box-datasets');
+    const result = await runCli(
+      trainArgs(out, '--dataset', sharedPath('data/faces-voc'), '--distill-box-datasets', '2'),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const { state } = decodeCheckpoint<{ config: { distillation: DistillationConfig } }>(
+      readFileSync(join(out, 'last.ckpt')),
+    );
+    assert.deepEqual(state.config.distillation.boxDatasets, [1]);
+    assert.equal(state.config.distillation.datasets, undefined);
+    for (const [args, message] of [
+      [
+        ['--distill-box-datasets', '2'],
+        /--distill-box-datasets: expected distinct --dataset numbers from 1 to 1/,
+      ],
+      [
+        ['--dataset', sharedPath('data/faces-voc'), '--distill-datasets', '1', '--distill-box-datasets', '2'],
+        /--distill-box-datasets: 2 not among --distill-datasets 1/,
+      ],
+    ] as const) {
+      const bad = join(dir, `bad-box-datasets-${args.length}`);
+      const refused = await runCli(trainArgs(bad, ...args));
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, message);
+      assert.equal(existsSync(bad), false);
+    }
+  });
+
   it('refuses the box limits without a --teacher', async () => {
-    for (const flag of ['--distill-box-max-prior', '--distill-box-min-face']) {
+    for (const flag of ['--distill-box-max-prior', '--distill-box-min-face', '--distill-box-datasets']) {
       const out = join(dir, `box-no-teacher${flag}`);
-      const result = await runCli(tinyTrainArgs(out, [flag, '0.5']));
+      const result = await runCli(tinyTrainArgs(out, [flag, '1']));
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, new RegExp(`${flag}: needs a --teacher`));
       assert.equal(existsSync(out), false);

@@ -35,9 +35,10 @@ interface Batch {
  * (`positives: true`, where the box term also runs on the positives and the class term still skips them);
  * 'box-limits': all of them, with the box term further limited to the priors of `BOX_PRIORS` and to teacher face
  * probabilities ≥ `BOX_MIN_FACE` (`--distill-box-max-prior`, `--distill-box-min-face`). Its batches have
- * `BOX_PRIORS.length` priors.
+ * `BOX_PRIORS.length` priors. 'box-open': the class term as 'closed-positives', the box term on its own mask
+ * (`boxOpen`, `--distill-box-datasets`): every prior of every image but the first.
  */
-type MaskMode = 'closed-positives' | 'open-positives' | 'box-limits';
+type MaskMode = 'closed-positives' | 'open-positives' | 'box-limits' | 'box-open';
 
 const BOX_PRIORS = Float32Array.from({ length: 30 }, (_, p) => (p % 3 === 2 ? 0 : 1));
 const BOX_MIN_FACE = 0.2;
@@ -55,6 +56,7 @@ async function lossSession(mode: MaskMode): Promise<ort.InferenceSession> {
   b.input('gt', ['n', 'p', 4]);
   b.input('t_scores', ['n', 'p', CLASSES]);
   b.input('t_loc', ['n', 'p', 4]);
+  if (mode === 'box-open') b.input('box_open', ['n', 'p']);
   const box = emitMultiboxLoss(
     ctx,
     {
@@ -76,12 +78,13 @@ async function lossSession(mode: MaskMode): Promise<ort.InferenceSession> {
       teacherLocations: 't_loc',
       scale: box.scale,
       open:
-        mode === 'closed-positives'
+        mode === 'closed-positives' || mode === 'box-open'
           ? b.node('Sub', [b.scalar(1), box.positives]) // distillationMask without annotatedIou
           : b.node('Add', [b.node('Mul', [box.positives, b.scalar(0)]), b.scalar(1)]), // ones [N, P]
       positives: box.positives,
       weights: WEIGHTS,
       ...(mode === 'box-limits' ? { boxPriors: BOX_PRIORS, boxMinFace: BOX_MIN_FACE } : {}),
+      ...(mode === 'box-open' ? { boxOpen: 'box_open' } : {}),
     },
     true,
   );
@@ -115,6 +118,15 @@ async function run(x: Batch, mode: MaskMode = 'closed-positives'): Promise<Recor
     gt: new ort.Tensor('float32', Float32Array.from(x.gt), [n, p, 4]),
     t_scores: new ort.Tensor('float32', Float32Array.from(x.teacherScores), [n, p, CLASSES]),
     t_loc: new ort.Tensor('float32', Float32Array.from(x.teacherLoc), [n, p, 4]),
+    ...(mode === 'box-open'
+      ? {
+          box_open: new ort.Tensor(
+            'float32',
+            Float32Array.from({ length: n * p }, (_, r) => (r < p ? 0 : 1)),
+            [n, p],
+          ),
+        }
+      : {}),
   });
   return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]));
 }
@@ -161,16 +173,19 @@ function distillation64(
   let reg = 0;
   for (let r = 0; r < x.n * x.priors; r++) {
     const positive = x.labels[r] > 0n;
-    if (positive && mode === 'closed-positives') continue; // the annotation rules on positives
+    const classOpen = !positive;
+    const boxOpen = mode === 'box-open' ? r >= x.priors : mode !== 'closed-positives' || !positive;
+    if (!classOpen && !boxOpen) continue;
     const z = [x.conf[r * 2], x.conf[r * 2 + 1]];
     const m = Math.max(...z);
     const lse = m + Math.log(Math.exp(z[0] - m) + Math.exp(z[1] - m));
-    for (let c = 0; c < 2 && !positive; c++) {
+    for (let c = 0; c < 2 && classOpen; c++) {
       const t = x.teacherScores[r * 2 + c];
       kl += t * (Math.log(Math.max(t, 1e-12)) - (z[c] - lse));
     }
     const face = 1 - x.teacherScores[r * 2];
-    const boxed = mode !== 'box-limits' || (BOX_PRIORS[r % x.priors] === 1 && face >= BOX_MIN_FACE);
+    const boxed =
+      boxOpen && (mode !== 'box-limits' || (BOX_PRIORS[r % x.priors] === 1 && face >= BOX_MIN_FACE));
     for (let k = 0; k < 4 && boxed; k++) {
       const d = Math.abs(x.loc[r * 4 + k] - x.teacherLoc[r * 4 + k]);
       reg += face * (d < 1 ? 0.5 * d * d : d - 0.5);
@@ -221,6 +236,7 @@ describe('distillation loss and ignored priors', () => {
       [6, 1, 50, 'open-positives'],
       [7, 2, 30, 'box-limits'],
       [8, 3, 30, 'box-limits'],
+      [9, 3, 20, 'box-open'],
     ] as const) {
       const x = makeBatch(seed, n, priors);
       const ours = await run(x, mode);

@@ -11,6 +11,7 @@ import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import { networkSize } from '../../src/core/presets.js';
 import { generatePriors } from '../../src/core/priors.js';
 import {
+  closeImages,
   distillationMask,
   ignoreTeacherFaces,
   imagesFromDatasets,
@@ -182,5 +183,11 @@ describe('train with a distillation teacher', () => {
       priorsUpTo(priors, 320, 1000).reduce((a, v) => a + v, 0),
       priors.length / 4,
     );
+  });
+
+  it('closeImages closes the unmarked images of a mask and leaves the mask itself alone', () => {
+    const mask = Float32Array.from([1, 0, 1, 1, 1, 0]); // [N = 3, P = 2]
+    assert.deepEqual(Array.from(closeImages(mask, Uint8Array.from([1, 0, 1]))), [1, 0, 0, 0, 1, 0]);
+    assert.deepEqual(Array.from(mask), [1, 0, 1, 1, 1, 0]);
   });
 });

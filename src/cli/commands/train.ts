@@ -51,6 +51,8 @@ export interface TrainCommandOptions {
   readonly distillBoxMaxPrior?: number;
   /** `--distill-box-min-face`: the teacher face probability from which its box term counts. */
   readonly distillBoxMinFace?: number;
+  /** `--distill-box-datasets`: the --dataset entries (counted from 1) whose images get the box term. */
+  readonly distillBoxDatasets?: number[];
   /** Weight of the attention-transfer term (`--distill-features`); absent: none. */
   readonly distillFeatures?: number;
   readonly matchIou?: number;
@@ -160,42 +162,37 @@ async function validationMetrics(
 /**
  * `--teacher`, `--distill cls,reg`, `--teacher-ignore p`, `--teacher-input`, `--distill-annotated iou`,
  * `--distill-positive-boxes`, `--distill-box-max-prior px`, `--distill-box-min-face p`,
- * `--distill-datasets list` → the run's distillation
- * settings.
+ * `--distill-datasets list`, `--distill-box-datasets list` → the run's distillation settings.
  */
 function readDistillationOptions(options: TrainCommandOptions): DistillationConfig | undefined {
   const datasets = options.distillDatasets;
   if (options.teacher === undefined) {
-    if (datasets !== undefined) {
-      throw new UltrafaceError('E_INVALID_OPTION', '--distill-datasets: needs a --teacher to distil from');
-    }
-    if (options.distillPositiveBoxes) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        '--distill-positive-boxes: needs a --teacher to distil from',
-      );
-    }
-    if (options.distillFeatures !== undefined) {
-      throw new UltrafaceError('E_INVALID_OPTION', '--distill-features: needs a --teacher to distil from');
-    }
-    if (options.teacherInput !== undefined) {
-      throw new UltrafaceError('E_INVALID_OPTION', '--teacher-input: needs a --teacher to distil from');
-    }
-    if (options.distillBoxMaxPrior !== undefined) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        '--distill-box-max-prior: needs a --teacher to distil from',
-      );
-    }
-    if (options.distillBoxMinFace !== undefined) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        '--distill-box-min-face: needs a --teacher to distil from',
-      );
-    }
+    const teacherOnly: [string, unknown][] = [
+      ['--distill-datasets', datasets],
+      ['--distill-positive-boxes', options.distillPositiveBoxes || undefined],
+      ['--distill-features', options.distillFeatures],
+      ['--teacher-input', options.teacherInput],
+      ['--distill-box-max-prior', options.distillBoxMaxPrior],
+      ['--distill-box-min-face', options.distillBoxMinFace],
+      ['--distill-box-datasets', options.distillBoxDatasets],
+    ];
+    const given = teacherOnly.find(([, value]) => value !== undefined);
+    if (given) throw new UltrafaceError('E_INVALID_OPTION', `${given[0]}: needs a --teacher to distil from`);
     return undefined;
   }
   if (datasets !== undefined) checkDatasetNumbers('--distill-datasets', datasets, options.dataset.length);
+  const boxDatasets = options.distillBoxDatasets;
+  if (boxDatasets !== undefined) {
+    checkDatasetNumbers('--distill-box-datasets', boxDatasets, options.dataset.length);
+    const untaught = boxDatasets.filter((d) => datasets !== undefined && !datasets.includes(d));
+    if (untaught.length > 0) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        `--distill-box-datasets: ${untaught.join(',')} not among --distill-datasets ${datasets!.join(',')}: ` +
+          'the box term runs only where the teacher teaches',
+      );
+    }
+  }
   const [classification, regression] = options.distill;
   if (options.distill.length !== 2 || !(classification >= 0) || !(regression >= 0)) {
     throw new UltrafaceError(
@@ -252,6 +249,7 @@ function readDistillationOptions(options: TrainCommandOptions): DistillationConf
     ...(options.distillPositiveBoxes ? { positiveBoxes: true } : {}),
     ...(boxMaxPrior === undefined ? {} : { boxMaxPrior }),
     ...(boxMinFace === undefined ? {} : { boxMinFace }),
+    ...(boxDatasets === undefined ? {} : { boxDatasets: boxDatasets.map((d) => d - 1) }),
     ...(options.teacherInput === undefined ? {} : { input: options.teacherInput }),
     ...(datasets === undefined ? {} : { datasets: datasets.map((d) => d - 1) }),
   };
