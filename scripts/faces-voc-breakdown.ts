@@ -1,6 +1,6 @@
 /**
  * Where a model loses AP50 on the faces-voc test split (the model card's "what limits accuracy"):
- * recall by face size in network pixels, at IoU 0.5 and 0.3, and AP50 per photo source with the median IoU and
+ * recall by face size in network pixels, at IoU 0.5 and 0.3, AP50 by face size, and AP50 per photo source with the median IoU and
  * mean box offsets of matched faces. Detections as in the AP50 protocol (notes/eval-conventions.md).
  *
  *   node --import tsx scripts/faces-voc-breakdown.ts <model.onnx> [--root ../shared/data/faces-voc]
@@ -81,6 +81,31 @@ buckets.forEach((b, i) => {
       `${r(b.at05).padStart(8)} ${r(b.at05score05).padStart(18)} ${r(b.at03).padStart(8)}`,
   );
 });
+
+// AP50 by size: the faces of other sizes count as difficult (a detection on one is neither right nor wrong), so
+// each figure is the AP of one size band with every false positive on background still in it.
+const apEdges = [0, 16, 32, 64, Infinity];
+console.log('\nAP50 by face size (other sizes as difficult)');
+console.log(
+  apEdges
+    .slice(1)
+    .map((hi, i) => {
+      const lo = apEdges[i];
+      const { ap } = evaluateVocAp(
+        dataset.images.map((image, k) => ({
+          groundTruth: image.boxes,
+          difficult: truths(image).map((b, g) => {
+            const size = netSize(image, b);
+            return image.difficult[g] || size < lo || size >= hi ? 1 : 0;
+          }),
+          boxes: faces[k].flatMap((d) => [...boxOf(d)]),
+          scores: faces[k].map((d) => d.score),
+        })),
+      );
+      return `${lo}-${hi === Infinity ? '' : hi}: ${ap.toFixed(3)}`;
+    })
+    .join('  '),
+);
 
 // Per source
 const sourceOf = (image: VocImage): string => image.id.slice(0, 4);
