@@ -1,7 +1,7 @@
 /**
  * Where a model loses AP50 on the faces-voc test split (the model card's "what limits accuracy"):
- * recall by face size in network pixels, at IoU 0.5 and 0.3, AP50 by face size, and AP50 per photo source with the median IoU and
- * mean box offsets of matched faces. Detections as in the AP50 protocol (notes/eval-conventions.md).
+ * recall by face size in network pixels, at IoU 0.5 and 0.3, AP50 by face size, and AP50 per photo source with the
+ * median IoU and mean box offsets of matched faces. Detections as in the AP50 protocol (notes/eval-conventions.md).
  *
  *   node --import tsx scripts/faces-voc-breakdown.ts <model.onnx> [--root ../shared/data/faces-voc]
  *

@@ -112,8 +112,8 @@ export interface CompiledTrainingGraph {
   /**
    * Inputs: `input` [N, 3, H, W] float32 ((x − 127)/128 RGB), `labels` [N, P] int64, `gt_locations` [N, P, 4]
    * float32, with distillation `teacher_scores` [N, P, C], `teacher_locations` [N, P, 4] and `distill_mask`
-   * [N, P] (and `distill_box_mask` [N, P] with `distillationBoxMask`), then every learnable parameter under its state-dict key (and, in eval mode, the BN running
-   * statistics under theirs).
+   * [N, P] (and `distill_box_mask` [N, P] with `distillationBoxMask`), then every learnable parameter under its
+   * state-dict key (and, in eval mode, the BN running statistics under theirs).
    */
   readonly inputs: readonly TrainingGraphValue<TrainingInputRole>[];
   /**
