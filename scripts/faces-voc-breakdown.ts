@@ -1,9 +1,10 @@
 /**
- * Where a model loses AP50 on the faces-voc test split (the model card's "what limits accuracy"):
+ * Where a model loses AP50 on a faces-voc split (test unless `--split`; the model card's "what limits accuracy"):
  * recall by face size in network pixels, at IoU 0.5 and 0.3, AP50 by face size, and AP50 per photo source with the
- * median IoU and mean box offsets of matched faces (for faces of 16 px and more, and for those under 16 px). Detections as in the AP50 protocol (notes/eval-conventions.md).
+ * median IoU and mean box offsets of matched faces (for faces of 16 px and more, and for those under 16 px).
+ * Detections as in the AP50 protocol (notes/eval-conventions.md).
  *
- *   node --import tsx scripts/faces-voc-breakdown.ts <model.onnx> [--root ../shared/data/faces-voc]
+ *   node --import tsx scripts/faces-voc-breakdown.ts <model.onnx> [--root ../shared/data/faces-voc] [--split test]
  *
  * Sources are told apart by the first four letters of the image id (cymq, ilc2, kagg, macw, rf_f).
  */
@@ -20,16 +21,17 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     root: { type: 'string', default: new URL('../../shared/data/faces-voc', import.meta.url).pathname },
+    split: { type: 'string', default: 'test' },
   },
 });
 if (positionals.length !== 1) {
-  console.error('usage: faces-voc-breakdown.ts <model.onnx> [--root <faces-voc>]');
+  console.error('usage: faces-voc-breakdown.ts <model.onnx> [--root <faces-voc>] [--split test]');
   process.exit(2);
 }
 
 type Box = readonly [number, number, number, number];
 
-const dataset = await readVocDataset(values.root, { split: 'test' });
+const dataset = await readVocDataset(values.root, { split: values.split });
 const spec = PROTOCOL_SPECS.ulfd.detector;
 const detector = await createFaceDetector({ model: readFileSync(positionals[0]), ...spec });
 const faces = await detector.detectBatch(dataset.images.map((image) => image.imagePath));
