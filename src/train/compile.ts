@@ -199,26 +199,25 @@ function validate(options: TrainingGraphOptions): void {
       numberInRange('distillation.features', options.distillation.features, 0, 1e6);
     }
   }
-  if (options.distillationBoxMinFace !== undefined) {
-    if (options.distillation === undefined) {
-      throw invalidOption('distillationBoxMinFace', 'to come with distillation', 'no distillation');
+  // The box term's limits narrow the distillation loss: none of them without it
+  for (const key of ['distillationBoxPriors', 'distillationBoxMinFace', 'distillationBoxMask'] as const) {
+    const value = options[key];
+    if (options.distillation === undefined && value !== undefined && value !== false) {
+      throw invalidOption(key, 'to come with distillation', 'no distillation');
     }
+  }
+  if (options.distillationBoxMinFace !== undefined) {
     numberInRange('distillationBoxMinFace', options.distillationBoxMinFace, 0, 1);
   }
   if (options.distillationBoxMask !== undefined) {
     oneOf('distillationBoxMask', options.distillationBoxMask, [true, false]);
-    if (options.distillationBoxMask && options.distillation === undefined) {
-      throw invalidOption('distillationBoxMask', 'to come with distillation', 'no distillation');
-    }
   }
   const boxPriors = options.distillationBoxPriors;
-  if (boxPriors !== undefined) {
-    if (options.distillation === undefined) {
-      throw invalidOption('distillationBoxPriors', 'to come with distillation', 'no distillation');
-    }
-    if (!(boxPriors instanceof Float32Array) || boxPriors.some((v) => v !== 0 && v !== 1)) {
-      throw invalidOption('distillationBoxPriors', 'a Float32Array of 0 and 1', boxPriors);
-    }
+  if (
+    boxPriors !== undefined &&
+    (!(boxPriors instanceof Float32Array) || boxPriors.some((v) => v !== 0 && v !== 1))
+  ) {
+    throw invalidOption('distillationBoxPriors', 'a Float32Array of 0 and 1', boxPriors);
   }
 }
 

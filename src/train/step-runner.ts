@@ -424,28 +424,10 @@ class ShardWorkers {
       this.#pending[shard] = { id, resolve, reject };
       const worker = this.#workers[shard];
       worker.ref();
-      const {
-        images,
-        labels,
-        locations,
-        teacherScores,
-        teacherLocations,
-        distillMask,
-        distillBoxMask,
-        teacherFeatures,
-      } = request.batch;
-      const transfer = [
-        images,
-        labels,
-        locations,
-        teacherScores,
-        teacherLocations,
-        distillMask,
-        distillBoxMask,
-        teacherFeatures,
-      ]
-        .filter((a) => a !== undefined)
-        .map((a) => a.buffer);
+      // Every array of the shard's batch moves to the worker (a StepBatch holds nothing else but its size).
+      const transfer = Object.values(request.batch)
+        .filter((value): value is Float32Array | Int32Array => ArrayBuffer.isView(value))
+        .map((array) => array.buffer);
       worker.postMessage({ id, ...request } satisfies StepWorkerRequest, transfer as ArrayBuffer[]);
     });
   }

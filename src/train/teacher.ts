@@ -166,9 +166,7 @@ export function distillationMask(
   const count = priors.length / 4;
   const mask = new Float32Array(labels.length);
   for (let i = 0; i < labels.length; i++) mask[i] = labels[i] > 0 && !positives ? 0 : 1;
-  taught?.forEach((open, n) => {
-    if (!open) mask.fill(0, n * count, (n + 1) * count);
-  });
+  if (taught) closeImagesInPlace(mask, taught);
   if (annotatedIou === undefined) return mask;
   for (let n = 0; n < boxes.length; n++) {
     if (taught && !taught[n]) continue; // already closed whole
@@ -215,10 +213,13 @@ export function priorsUpTo(priors: Float32Array, inputWidth: number, maxPixels: 
  * term's mask on some datasets' images only (`DistillationConfig.boxDatasets`).
  */
 export function closeImages(mask: Float32Array, keep: Uint8Array): Float32Array {
-  const out = mask.slice();
+  return closeImagesInPlace(mask.slice(), keep);
+}
+
+function closeImagesInPlace(mask: Float32Array, keep: Uint8Array): Float32Array {
   const count = mask.length / keep.length;
   keep.forEach((open, n) => {
-    if (!open) out.fill(0, n * count, (n + 1) * count);
+    if (!open) mask.fill(0, n * count, (n + 1) * count);
   });
-  return out;
+  return mask;
 }
