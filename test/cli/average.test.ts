@@ -106,6 +106,19 @@ describe('ultraface average', () => {
     await Promise.all([ours.release(), reference.release()]);
   });
 
+  it('averages a checkpoint with an export made with --no-fold-bn, which holds no BN counters', async () => {
+    const exported = join(dir, 'b-bn.onnx');
+    assert.equal((await runCli(['export', join(dir, 'b.ckpt'), '--no-fold-bn', '-o', exported])).code, 0);
+    const out = join(dir, 'soup-export-bn.onnx');
+    const result = await runCli(['average', exported, join(dir, 'a.ckpt'), '--no-fold-bn', '-o', out]);
+    assert.equal(result.code, 0, result.stderr);
+    const { weights } = readWeightsFile(readFileSync(out));
+    for (const [name, expected] of weightedMean(a, b, 0.5)) {
+      if (expected.data instanceof Float32Array)
+        assert.ok(maxAbsDiff(weights.get(name)!.data as Float32Array, expected.data) < 1e-6, name);
+    }
+  });
+
   it('refuses BN-folded exports, a single model and a bad mix', async () => {
     const folded = join(dir, 'folded.onnx');
     assert.equal((await runCli(['export', join(dir, 'a.ckpt'), '-o', folded])).code, 0);

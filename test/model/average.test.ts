@@ -30,6 +30,17 @@ describe('averageWeights', () => {
     assert.deepEqual([...mean.keys()], ['conv.weight', 'bn.running_var', 'bn.num_batches_tracked']);
   });
 
+  it('averages a model without BN counters (a --no-fold-bn export) with checkpoints, in either order', () => {
+    const exported: Weights = new Map([...stateDict(5, 6, 0)].filter(([name]) => !name.endsWith('_tracked')));
+    const first = averageWeights([exported, stateDict(1, 2, 10)]);
+    assert.deepEqual([...first.get('conv.weight')!.data], [3, -3]);
+    assert.deepEqual([...first.get('bn.num_batches_tracked')!.data], [10n]);
+    const last = averageWeights([stateDict(1, 2, 10), exported, stateDict(3, 4, 20)]);
+    assert.deepEqual([...last.get('bn.running_var')!.data], [4, 8]);
+    assert.deepEqual([...last.get('bn.num_batches_tracked')!.data], [10n]);
+    assert.deepEqual([...last.keys()], ['conv.weight', 'bn.running_var', 'bn.num_batches_tracked']);
+  });
+
   it('averages three models and leaves its inputs untouched', () => {
     const models = [stateDict(1, 1, 1), stateDict(2, 1, 1), stateDict(6, 1, 1)];
     const mean = averageWeights(models);
