@@ -25,3 +25,9 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # / 45. The end has the higher sum (1.811 against 1.808) and misses the shipped easy and medium by 0.001 and 0.002: by
 # the rule as written, nothing ships (the mean, which would pass on all three, is not the rule's pick). last.ckpt is
 # the next slim start: the most hard AP and the most crowd faces of any slim of ours.
+# Rule for session 22's soups, written before measuring them: the 1:1 and the 2:1 mean of this run's end and its start
+# (`ultraface average training-runs/slim-320-kd8/last.ckpt runs/slim-kd5-mean-bn.onnx [--weights 2,1] --input-size
+# 320`; the shipped slim is such a mean of a run and its start) are candidates: one replaces the shipped slim-320 if it
+# beats it on all three val-dev figures (0.768 / 0.660 / 0.365, ulfd), keeps faces-voc AP50 >= 0.549 and finds at least
+# the shipped slim's faces on each group photo (40 / 35 / 33 / 36 / 44 / 41); of those that pass, the one with the
+# higher easy + medium + hard.
