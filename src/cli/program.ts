@@ -165,6 +165,13 @@ copy that would land on an input image is refused before anything runs.`,
     .argument('<models...>', 'two or more training checkpoints (.ckpt), .pth files or --no-fold-bn exports')
     .requiredOption('-o, --out <file>', 'the ONNX model to write')
     .option('--weights <list>', 'one positive weight per model, e.g. 1,3 (default: equal)', numberList)
+    .option(
+      '--part <prefix=list>',
+      'another mix for the tensors under a name prefix, one weight ≥ 0 per model, e.g. ' +
+        'classification_headers.0=1,0 (repeatable; the longest matching prefix rules)',
+      collect,
+      [],
+    )
     .addOption(inputSizeOption())
     .option('--raw', 'leave box decoding out of the graph (boxes = raw SSD regression)')
     .option('--no-fold-bn', 'keep BatchNorm nodes instead of folding them into the convolutions')

@@ -1,6 +1,13 @@
 import { UltrafaceError } from '../core/errors.js';
 import type { Weights, WeightTensor } from './weights.js';
 
+/** Another mix for one part of the network: the tensors named `prefix` or `prefix.…` (e.g. `base_net.7`). */
+export interface PartMix {
+  readonly prefix: string;
+  /** One weight per model, each ≥ 0 and not all 0: a part may come from some of the models only. */
+  readonly mix: readonly number[];
+}
+
 /**
  * Weight averaging ("model soup", Wortsman et al. 2022): the element-wise weighted mean of several state dicts of
  * one network. It is meaningful for models fine-tuned from a common ancestor (e.g. a 320×240 checkpoint and its
@@ -8,45 +15,91 @@ import type { Weights, WeightTensor } from './weights.js';
  * BatchNorm statistics are averaged like the parameters. The int64 counters (`num_batches_tracked`) are not
  * weights and may be missing (an ONNX export made with --no-fold-bn holds none): each comes from the first model
  * that has it, so a checkpoint averages with an export.
+ * Parts of the network may take their own mix (`parts`; the longest matching prefix rules), e.g. the layers of the
+ * smallest faces from a crowd-tuned model and the rest from the mean: such a mean is not on the straight line
+ * between the models, and can keep what each does best.
  * @param mix one positive weight per model (default: equal), normalised to sum to 1
- * @throws UltrafaceError E_INVALID_OPTION for fewer than two models or a bad mix, E_WEIGHTS_MISMATCH when the
- *   state dicts differ in names, shapes or types (other networks, or a BN-folded export next to unfolded weights)
+ * @throws UltrafaceError E_INVALID_OPTION for fewer than two models, a bad mix or a part that names no tensor,
+ *   E_WEIGHTS_MISMATCH when the state dicts differ in names, shapes or types (other networks, or a BN-folded export
+ *   next to unfolded weights)
  */
-export function averageWeights(models: readonly Weights[], mix?: readonly number[]): Weights {
+export function averageWeights(
+  models: readonly Weights[],
+  mix?: readonly number[],
+  parts: readonly PartMix[] = [],
+): Weights {
   if (models.length < 2) {
     throw new UltrafaceError(
       'E_INVALID_OPTION',
       `Expected at least two models to average but received ${models.length}`,
     );
   }
-  const shares = mix ?? models.map(() => 1);
-  if (shares.length !== models.length || shares.some((w) => !Number.isFinite(w) || w <= 0)) {
-    throw new UltrafaceError(
-      'E_INVALID_OPTION',
-      `Expected one positive weight per model (${models.length}) but received ${shares.join(', ')}`,
-    );
-  }
-  const total = shares.reduce((a, b) => a + b, 0);
+  const shares = normalised(mix ?? models.map(() => 1), models.length, 'positive');
   const [first] = models;
   models.forEach((model, m) => {
     checkSameLayout(first, model, m);
   });
+  const layout = layoutOf(models);
+  const shareOf = partShares(parts, models.length, [...layout.keys()]);
 
   const averaged = new Map<string, WeightTensor>();
-  for (const [name, tensor] of layoutOf(models)) {
+  for (const [name, tensor] of layout) {
     if (isCounter(name) || !(tensor.data instanceof Float32Array)) {
       averaged.set(name, tensor);
       continue;
     }
+    const tensorShares = shareOf(name) ?? shares;
     const sum = new Float64Array(tensor.data.length);
     models.forEach((model, m) => {
+      const share = tensorShares[m];
+      if (share === 0) return;
       const data = model.get(name)!.data as Float32Array;
-      const share = shares[m] / total;
       for (let i = 0; i < data.length; i++) sum[i] += share * data[i];
     });
     averaged.set(name, { shape: tensor.shape, data: Float32Array.from(sum) });
   }
   return averaged;
+}
+
+/** The mix as shares summing to 1, checked: one weight per model, each > 0 (or ≥ 0 for a part, not all 0). */
+function normalised(mix: readonly number[], models: number, kind: 'positive' | 'non-negative'): number[] {
+  const valid = (w: number): boolean => Number.isFinite(w) && (kind === 'positive' ? w > 0 : w >= 0);
+  const total = mix.reduce((a, b) => a + b, 0);
+  if (mix.length !== models || !mix.every(valid) || !(total > 0)) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `Expected one ${kind} weight per model (${models})${kind === 'positive' ? '' : ', not all 0,'} but ` +
+        `received ${mix.join(', ')}`,
+    );
+  }
+  return mix.map((w) => w / total);
+}
+
+/** name → the shares of the longest part prefix that covers it (undefined: the overall mix). */
+function partShares(
+  parts: readonly PartMix[],
+  models: number,
+  names: readonly string[],
+): (name: string) => number[] | undefined {
+  const covers = (prefix: string, name: string): boolean => name === prefix || name.startsWith(`${prefix}.`);
+  const byLength = [...parts].sort((a, b) => b.prefix.length - a.prefix.length);
+  const checked = byLength.map((part, i) => {
+    if (byLength.findIndex((other) => other.prefix === part.prefix) !== i) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        `Expected each part once but ${part.prefix} is given twice`,
+      );
+    }
+    if (!names.some((name) => covers(part.prefix, name))) {
+      throw new UltrafaceError(
+        'E_INVALID_OPTION',
+        `Expected the part ${part.prefix} to name tensors of the network (e.g. base_net.7 or ` +
+          `classification_headers.0) but no tensor is named ${part.prefix} or ${part.prefix}.…`,
+      );
+    }
+    return { prefix: part.prefix, shares: normalised(part.mix, models, 'non-negative') };
+  });
+  return (name) => checked.find((part) => covers(part.prefix, name))?.shares;
 }
 
 const isCounter = (name: string): boolean => name.endsWith('.num_batches_tracked');

@@ -119,6 +119,57 @@ describe('ultraface average', () => {
     }
   });
 
+  it('--part gives the tensors under a prefix their own mix', async () => {
+    const out = join(dir, 'soup-part-bn.onnx');
+    const result = await runCli([
+      'average',
+      join(dir, 'a.ckpt'),
+      join(dir, 'b.ckpt'),
+      '--part',
+      'classification_headers.0=1,0',
+      '--part',
+      'base_net.1=1,3',
+      '--no-fold-bn',
+      '-o',
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /b\.ckpt ×1; classification_headers\.0 ×1, ×0; base_net\.1 ×1, ×3/);
+    const { weights } = readWeightsFile(readFileSync(out));
+    const [half, quarter] = [weightedMean(a, b, 0.5), weightedMean(a, b, 0.25)];
+    const parts = { first: 0, quarter: 0, half: 0 };
+    for (const [name, tensor] of a) {
+      if (!(tensor.data instanceof Float32Array)) continue;
+      const [expected, part] = name.startsWith('classification_headers.0.')
+        ? [tensor, 'first' as const]
+        : name.startsWith('base_net.1.')
+          ? [quarter.get(name)!, 'quarter' as const]
+          : [half.get(name)!, 'half' as const];
+      assert.ok(
+        maxAbsDiff(weights.get(name)!.data as Float32Array, expected.data as Float32Array) < 1e-6,
+        name,
+      );
+      parts[part]++;
+    }
+    assert.ok(parts.first >= 2 && parts.quarter >= 2 && parts.half > 50, JSON.stringify(parts));
+  });
+
+  it('refuses a --part without a prefix or with a bad weight list, and one that names no tensor', async () => {
+    for (const part of ['=1,0', 'base_net.1=1,x', 'base_net.1', 'base_net.1=1,', 'no_such_layer=1,0']) {
+      const result = await runCli([
+        'average',
+        join(dir, 'a.ckpt'),
+        join(dir, 'b.ckpt'),
+        '--part',
+        part,
+        '-o',
+        join(dir, 'p.onnx'),
+      ]);
+      assert.equal(result.code, 1, part);
+      assert.match(result.stderr, /E_INVALID_OPTION/, part);
+    }
+  });
+
   it('refuses BN-folded exports, a single model and a bad mix', async () => {
     const folded = join(dir, 'folded.onnx');
     assert.equal((await runCli(['export', join(dir, 'a.ckpt'), '-o', folded])).code, 0);

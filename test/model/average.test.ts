@@ -56,6 +56,49 @@ describe('averageWeights', () => {
     }
   });
 
+  it('gives parts of the network their own mix, the longest matching prefix first, zero weights allowed', () => {
+    const layered = (a: number): Weights =>
+      new Map([
+        ['head.0.weight', f32([1], [a])],
+        ['head.0.bias', f32([1], [2 * a])],
+        ['head.1.weight', f32([1], [3 * a])],
+        ['head.10.weight', f32([1], [4 * a])],
+        ['body.weight', f32([1], [5 * a])],
+      ]);
+    const mean = averageWeights(
+      [layered(1), layered(3)],
+      [1, 1],
+      [
+        { prefix: 'head', mix: [3, 1] },
+        { prefix: 'head.1', mix: [1, 0] },
+        { prefix: 'head.0.bias', mix: [0, 2] },
+      ],
+    );
+    const value = (name: string): number => mean.get(name)!.data[0] as number;
+    assert.equal(value('head.0.weight'), 1.5); // 'head': (3·1 + 1·3) / 4
+    assert.equal(value('head.0.bias'), 6); // the whole tensor named: model 2's
+    assert.equal(value('head.1.weight'), 3); // 'head.1': model 1's
+    assert.equal(value('head.10.weight'), 6); // 'head.1' ends at a dot, so 'head' rules here
+    assert.equal(value('body.weight'), 10); // no part: the overall mix
+  });
+
+  it('refuses parts that name no tensor, come twice or have a bad mix (E_INVALID_OPTION)', () => {
+    const models = [stateDict(1, 1, 1), stateDict(2, 2, 2)];
+    const code = { code: 'E_INVALID_OPTION' };
+    assert.throws(() => averageWeights(models, undefined, [{ prefix: 'con', mix: [1, 0] }]), {
+      ...code,
+      message: /no tensor is named con/,
+    });
+    const twice = [
+      { prefix: 'bn', mix: [1, 0] },
+      { prefix: 'bn', mix: [0, 1] },
+    ];
+    assert.throws(() => averageWeights(models, undefined, twice), { ...code, message: /bn is given twice/ });
+    for (const mix of [[0, 0], [1, -1], [1], [1, Number.POSITIVE_INFINITY]]) {
+      assert.throws(() => averageWeights(models, undefined, [{ prefix: 'conv', mix }]), code, String(mix));
+    }
+  });
+
   it('refuses state dicts of different layouts (E_WEIGHTS_MISMATCH), naming the tensor', () => {
     const folded = new Map([...stateDict(1, 1, 1)].filter(([name]) => !name.startsWith('bn.')));
     folded.set('conv.bias', f32([2], [0, 0]));

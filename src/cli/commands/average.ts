@@ -1,6 +1,6 @@
 import { UltrafaceError } from '../../core/errors.js';
 import { inputSizeFromDims, type InputSizeName, type NetVersion } from '../../core/presets.js';
-import { averageWeights } from '../../model/average.js';
+import { averageWeights, type PartMix } from '../../model/average.js';
 import { convertWeightsToOnnx } from '../../model/convert.js';
 import { readWeightsFile } from '../../model/import/weights-file.js';
 import type { Weights } from '../../model/weights.js';
@@ -13,6 +13,8 @@ export interface AverageCommandOptions {
   readonly out: string;
   /** One positive weight per model (default: equal). */
   readonly weights?: readonly number[];
+  /** `prefix=w1,w2,…`: another mix for the tensors under a prefix, e.g. `classification_headers.0=1,0`. */
+  readonly part?: readonly string[];
   /** Input size of the written model (default: the first model's training size, else 320). */
   readonly inputSize?: InputSizeName;
   readonly raw?: boolean;
@@ -49,6 +51,22 @@ async function readInput(file: string): Promise<AverageInput> {
   return { weights: imported.weights, ...(trainedSize ? { trainedSize } : {}) };
 }
 
+/** `--part base_net.7=1,0` → { prefix: 'base_net.7', mix: [1, 0] }. */
+function parsePart(text: string): PartMix {
+  const at = text.lastIndexOf('=');
+  const mix = text
+    .slice(at + 1)
+    .split(',')
+    .map((w) => (w.trim() === '' ? Number.NaN : Number(w)));
+  if (at <= 0 || mix.some((w) => !Number.isFinite(w))) {
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `Expected --part as <prefix>=<weight per model>, e.g. classification_headers.0=1,0, but received ${text}`,
+    );
+  }
+  return { prefix: text.slice(0, at), mix };
+}
+
 /**
  * `ultraface average`: several models of one network (training checkpoints, `.pth`, unfolded ONNX) → one ONNX
  * model whose weights are their weighted mean (`averageWeights`). Used to combine stages of one training lineage,
@@ -59,13 +77,17 @@ export async function runAverage(
   options: AverageCommandOptions,
   io: CliIo,
 ): Promise<number> {
+  const parts = (options.part ?? []).map(parsePart);
   const inputs = await Promise.all(files.map(readInput));
   const averaged = averageWeights(
     inputs.map((input) => input.weights),
     options.weights,
+    parts,
   );
   const shares = options.weights ?? files.map(() => 1);
-  const source = `average of ${files.map((f, i) => `${f} ×${shares[i]}`).join(', ')}`;
+  const source =
+    `average of ${files.map((f, i) => `${f} ×${shares[i]}`).join(', ')}` +
+    parts.map((part) => `; ${part.prefix} ×${part.mix.join(', ×')}`).join('');
   const trainedSize = inputs[0].trainedSize;
   const { onnx, model, inputSize } = convertWeightsToOnnx(
     { weights: averaged, ...(inputs[0].net ? { net: inputs[0].net } : {}) },
