@@ -164,7 +164,11 @@ copy that would land on an input image is refused before anything runs.`,
     )
     .argument('<models...>', 'two or more training checkpoints (.ckpt), .pth files or --no-fold-bn exports')
     .requiredOption('-o, --out <file>', 'the ONNX model to write')
-    .option('--weights <list>', 'one positive weight per model, e.g. 1,3 (default: equal)', numberList)
+    .option(
+      '--weights <list>',
+      'one weight ≥ 0 per model, e.g. 1,3 (default: equal; 0: a model used in --part only)',
+      numberList,
+    )
     .option(
       '--part <prefix=list>',
       'another mix for the tensors under a name prefix, one weight ≥ 0 per model, e.g. ' +

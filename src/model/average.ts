@@ -4,7 +4,7 @@ import type { Weights, WeightTensor } from './weights.js';
 /** Another mix for one part of the network: the tensors named `prefix` or `prefix.…` (e.g. `base_net.7`). */
 export interface PartMix {
   readonly prefix: string;
-  /** One weight per model, each ≥ 0 and not all 0: a part may come from some of the models only. */
+  /** One weight per model, each ≥ 0 and not all 0, like the overall mix: a part may come from some models only. */
   readonly mix: readonly number[];
 }
 
@@ -18,7 +18,8 @@ export interface PartMix {
  * Parts of the network may take their own mix (`parts`; the longest matching prefix rules), e.g. the layers of the
  * smallest faces from a crowd-tuned model and the rest from the mean: such a mean is not on the straight line
  * between the models, and can keep what each does best.
- * @param mix one positive weight per model (default: equal), normalised to sum to 1
+ * @param mix one weight ≥ 0 per model, not all 0 (default: equal), normalised to sum to 1; a 0 takes a model into
+ *   the parts only
  * @throws UltrafaceError E_INVALID_OPTION for fewer than two models, a bad mix or a part that names no tensor,
  *   E_WEIGHTS_MISMATCH when the state dicts differ in names, shapes or types (other networks, or a BN-folded export
  *   next to unfolded weights)
@@ -34,7 +35,7 @@ export function averageWeights(
       `Expected at least two models to average but received ${models.length}`,
     );
   }
-  const shares = normalised(mix ?? models.map(() => 1), models.length, 'positive');
+  const shares = normalised(mix ?? models.map(() => 1), models.length);
   const [first] = models;
   models.forEach((model, m) => {
     checkSameLayout(first, model, m);
@@ -61,15 +62,13 @@ export function averageWeights(
   return averaged;
 }
 
-/** The mix as shares summing to 1, checked: one weight per model, each > 0 (or ≥ 0 for a part, not all 0). */
-function normalised(mix: readonly number[], models: number, kind: 'positive' | 'non-negative'): number[] {
-  const valid = (w: number): boolean => Number.isFinite(w) && (kind === 'positive' ? w > 0 : w >= 0);
+/** The mix as shares summing to 1, checked: one weight per model, each ≥ 0, not all 0. */
+function normalised(mix: readonly number[], models: number): number[] {
   const total = mix.reduce((a, b) => a + b, 0);
-  if (mix.length !== models || !mix.every(valid) || !(total > 0)) {
+  if (mix.length !== models || !mix.every((w) => Number.isFinite(w) && w >= 0) || !(total > 0)) {
     throw new UltrafaceError(
       'E_INVALID_OPTION',
-      `Expected one ${kind} weight per model (${models})${kind === 'positive' ? '' : ', not all 0,'} but ` +
-        `received ${mix.join(', ')}`,
+      `Expected one weight >= 0 per model (${models}), not all 0, but received ${mix.join(', ')}`,
     );
   }
   return mix.map((w) => w / total);
@@ -97,7 +96,7 @@ function partShares(
           `classification_headers.0) but no tensor is named ${part.prefix} or ${part.prefix}.…`,
       );
     }
-    return { prefix: part.prefix, shares: normalised(part.mix, models, 'non-negative') };
+    return { prefix: part.prefix, shares: normalised(part.mix, models) };
   });
   return (name) => checked.find((part) => covers(part.prefix, name))?.shares;
 }

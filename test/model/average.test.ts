@@ -51,7 +51,7 @@ describe('averageWeights', () => {
   it('refuses fewer than two models and a bad mix (E_INVALID_OPTION)', () => {
     const code = { code: 'E_INVALID_OPTION' };
     assert.throws(() => averageWeights([stateDict(1, 1, 1)]), code);
-    for (const mix of [[1], [1, 0], [1, -1], [1, Number.NaN], [1, 1, 1]]) {
+    for (const mix of [[1], [0, 0], [1, -1], [1, Number.NaN], [1, 1, 1]]) {
       assert.throws(() => averageWeights([stateDict(1, 1, 1), stateDict(2, 2, 2)], mix), code, String(mix));
     }
   });
@@ -80,6 +80,11 @@ describe('averageWeights', () => {
     assert.equal(value('head.1.weight'), 3); // 'head.1': model 1's
     assert.equal(value('head.10.weight'), 6); // 'head.1' ends at a dot, so 'head' rules here
     assert.equal(value('body.weight'), 10); // no part: the overall mix
+    const graft = averageWeights([layered(1), layered(3)], [0, 1], [{ prefix: 'head.1', mix: [1, 0] }]);
+    assert.deepEqual(
+      [...graft.values()].map((t) => t.data[0]),
+      [3, 6, 3, 12, 15], // model 2, but head.1 from model 1
+    );
   });
 
   it('refuses parts that name no tensor, come twice or have a bad mix (E_INVALID_OPTION)', () => {

@@ -11,7 +11,7 @@ import { isCheckpoint, readCheckpoint } from './convert.js';
 
 export interface AverageCommandOptions {
   readonly out: string;
-  /** One positive weight per model (default: equal). */
+  /** One weight ≥ 0 per model, not all 0 (default: equal). */
   readonly weights?: readonly number[];
   /** `prefix=w1,w2,…`: another mix for the tensors under a prefix, e.g. `classification_headers.0=1,0`. */
   readonly part?: readonly string[];
