@@ -2,11 +2,11 @@
 # Session 22: rfb-320-kd26 with another seed, side by side with it (the seed moves faces-voc after one epoch by as
 # much as the gap, Stage 17): rfb-320-kd20's recipe (teacher's class term everywhere, its box term ×4 at the 10 px
 # priors on WIDER-1k only) for 2 epochs at lr 0.001, seed 33, from the layer mix "L1": stage 18 (the 1:1 mean of
-# kd20's second epoch and stage 17) with the path of the smallest faces — base_net.7 (the stride-8 RFB block) and the first level's heads —
-# taken from kd20's second epoch alone. L1 scores 0.795 / 0.704 / 0.418, faces-voc 0.646, group 46 / 50 / 66 / 106 /
-# 58 / 69 (stage 18: 0.798 / 0.708 / 0.426, 0.643, 46 / 49 / 65 / 102 / 58 / 69): the layers of the small faces carry
-# the crowd gain, the rest faces-voc. 25 such mixes were measured before this rule was written (models/README.md,
-# Stage 19); L1 is the simplest of the best.
+# kd20's second epoch and stage 17) with the path of the smallest faces — base_net.7 (the stride-8 RFB block) and the
+# first level's heads — taken from kd20's second epoch alone. L1 scores 0.795 / 0.704 / 0.418, faces-voc 0.646, group
+# 46 / 50 / 66 / 106 / 58 / 69 (stage 18: 0.798 / 0.708 / 0.426, 0.643, 46 / 49 / 65 / 102 / 58 / 69): the layers of
+# the small faces carry the crowd gain, the rest faces-voc. 25 such mixes were measured before this rule was written
+# (models/README.md, Stage 19); L1 is the simplest of the best.
 # The start: ultraface average training-runs/rfb-320-kd20/epoch-2.ckpt training-runs/rfb-320-kd18/last.ckpt \
 #   --part base_net.7=1,0 --part classification_headers.0=1,0 --part regression_headers.0=1,0 --input-size 320 \
 #   --no-fold-bn -o runs/L1-bn.onnx
