@@ -30,7 +30,7 @@ const MIN_IOU = 0.5;
  * Upstream's group photos (crowds; issue #15): the share of the faces upstream's RFB-320 finds there (same pipeline
  * and defaults, matched one to one at IoU ≥ 0.5 by `countRecovered`) that the default must recover. Issue #15 asks
  * for 80 % on every photo. Where the default is not there yet, the guard is the level it has reached
- * (models/README.md, Accuracy; measured 100, 94, 88, 76, 100, 99 %), a little under the measured share so that float
+ * (models/README.md, Accuracy; measured 100, 96, 89, 79, 100, 99 %), a little under the measured share so that float
  * differences between CPUs cannot flip a face across the threshold: raise a guard whenever a new default lifts it.
  */
 const GROUP_TARGET = 0.8;
@@ -38,7 +38,7 @@ const GROUP_GUARDS: Readonly<Record<string, number>> = {
   '1.jpg': GROUP_TARGET,
   '8.jpg': GROUP_TARGET,
   '17.jpg': GROUP_TARGET,
-  '25.jpg': 0.73,
+  '25.jpg': 0.76,
   '26.jpg': GROUP_TARGET,
   '27.jpg': GROUP_TARGET,
 };
