@@ -26,3 +26,10 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --distill-positive-boxes --distill-box-datasets 2 --distill-box-max-prior 10 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/L1-bn.onnx -o /work/main/runs/rfb-320-kd26 "$@"
+# Result (session 22; 810 steps, 22 min with validation, side by side with rfb-320-kd27): epochs 1 / 2 0.795 / 0.713 /
+# 0.411, 0.807 / 0.715 / 0.410 (faces-voc 0.619, 0.646); group photos 46/48/63/101/58/68, 46/48/63/104/58/68
+# (group-photos.txt): 8.jpg under stage 18's 49 both times. The small-face path on L1's rest: epoch 1 0.795 / 0.704 /
+# 0.419, faces-voc 0.640 (0.6396), 46/49/65/102/58/69 — under 0.64; epoch 2 0.794 / 0.703 / 0.418, faces-voc 0.649,
+# 46/49/66/102/58/69 — passes, with 102 of 25.jpg's faces. L1 passes with 106: L1 is the default, stage 19. Training
+# on from L1 did not add crowd faces: from stage 17 the same recipe found 108 after one epoch (rfb-320-kd20), from L1
+# 101 (both runs).

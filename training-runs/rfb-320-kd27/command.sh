@@ -30,3 +30,9 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --distill-positive-boxes --distill-box-datasets 2 --distill-box-max-prior 10 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/L1-bn.onnx -o /work/main/runs/rfb-320-kd27 "$@"
+# Result (session 22; 810 steps, 22 min with validation, side by side with rfb-320-kd26): epochs 1 / 2 0.789 / 0.684 /
+# 0.399, 0.803 / 0.702 / 0.403 (faces-voc 0.612, 0.617); group photos 46/50/63/101/58/69, 46/49/64/100/58/68. The
+# small-face path on L1's rest: epoch 1 0.793 / 0.699 / 0.415, faces-voc 0.642, 46/49/65/94/58/69; epoch 2 0.796 /
+# 0.707 / 0.420, 0.638, 46/49/65/100/58/68. Both runs' paths, 1:1, on L1's rest: epoch 1 0.794 / 0.702 / 0.420,
+# 0.638, 100 on 25.jpg; epoch 2 0.796 / 0.704 / 0.419, 0.646, 46/49/65/101/58/68. None passes (faces-voc, or 25.jpg
+# under 102); L1 (rfb-320-kd26's rule) is the default.
