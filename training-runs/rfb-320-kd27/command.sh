@@ -5,7 +5,7 @@
 # kd20's second epoch and stage 17) with the path of the smallest faces — base_net.7 (the stride-8 RFB block) and the
 # first level's heads — taken from kd20's second epoch alone. L1 scores 0.795 / 0.704 / 0.418, faces-voc 0.646, group
 # 46 / 50 / 66 / 106 / 58 / 69 (stage 18: 0.798 / 0.708 / 0.426, 0.643, 46 / 49 / 65 / 102 / 58 / 69): the layers of
-# the small faces carry the crowd gain, the rest faces-voc. 25 such mixes were measured before this rule was written
+# the small faces carry the crowd gain, the rest faces-voc. 23 such mixes were measured before this rule was written
 # (models/README.md, Stage 19); L1 is the simplest of the best.
 # The start: ultraface average training-runs/rfb-320-kd20/epoch-2.ckpt training-runs/rfb-320-kd18/last.ckpt \
 #   --part base_net.7=1,0 --part classification_headers.0=1,0 --part regression_headers.0=1,0 --input-size 320 \
