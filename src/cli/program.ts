@@ -300,6 +300,12 @@ copy that would land on an input image is refused before anything runs.`,
       new Option('--freeze <part>', 'do not train these layers').choices(['base_net', 'base_net+extras']),
     )
     .option(
+      '--train-only <prefixes>',
+      'train only the layers under these state-dict name prefixes, e.g. base_net.7,classification_headers.0 ' +
+        '(the path of the smallest faces); the others keep their weights and BatchNorm statistics',
+      (value: string) => value.split(',').map((v) => v.trim()),
+    )
+    .option(
       '--init <weights>',
       'start from these weights (.onnx, .pth, a bundled name or upstream:NAME) instead of a fresh initialisation',
     )

@@ -1,5 +1,5 @@
 import { UltrafaceError } from '../core/errors.js';
-import type { Weights, WeightTensor } from './weights.js';
+import { isUnderPrefix, type Weights, type WeightTensor } from './weights.js';
 
 /** Another mix for one part of the network: the tensors named `prefix` or `prefix.…` (e.g. `base_net.7`). */
 export interface PartMix {
@@ -80,7 +80,6 @@ function partShares(
   models: number,
   names: readonly string[],
 ): (name: string) => number[] | undefined {
-  const covers = (prefix: string, name: string): boolean => name === prefix || name.startsWith(`${prefix}.`);
   const byLength = [...parts].sort((a, b) => b.prefix.length - a.prefix.length);
   const checked = byLength.map((part, i) => {
     if (byLength.findIndex((other) => other.prefix === part.prefix) !== i) {
@@ -89,7 +88,7 @@ function partShares(
         `Expected each part once but ${part.prefix} is given twice`,
       );
     }
-    if (!names.some((name) => covers(part.prefix, name))) {
+    if (!names.some((name) => isUnderPrefix(name, part.prefix))) {
       throw new UltrafaceError(
         'E_INVALID_OPTION',
         `Expected the part ${part.prefix} to name tensors of the network (e.g. base_net.7 or ` +
@@ -98,7 +97,7 @@ function partShares(
     }
     return { prefix: part.prefix, shares: normalised(part.mix, models) };
   });
-  return (name) => checked.find((part) => covers(part.prefix, name))?.shares;
+  return (name) => checked.find((part) => isUnderPrefix(name, part.prefix))?.shares;
 }
 
 const isCounter = (name: string): boolean => name.endsWith('.num_batches_tracked');

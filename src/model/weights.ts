@@ -11,3 +11,8 @@ export type Weights = ReadonlyMap<string, WeightTensor>;
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** Whether a state-dict name is `prefix` itself or a tensor under it (`base_net.7` covers `base_net.7.…`, not `base_net.70`). */
+export function isUnderPrefix(name: string, prefix: string): boolean {
+  return name === prefix || name.startsWith(`${prefix}.`);
+}

@@ -1,4 +1,5 @@
 import type { ParamGroup, ParamSpec } from '../model/graph.js';
+import { isUnderPrefix } from '../model/weights.js';
 
 /**
  * SGD with momentum and weight decay, exactly as `torch.optim.SGD` (no Nesterov, dampening 0; SPEC §7.2):
@@ -10,6 +11,13 @@ export interface SgdOptions {
   readonly weightDecay: number;
   /** LR multiplier per parameter group (default 1 each); 0 freezes a group (no update, no momentum). */
   readonly groupScale?: Partial<Readonly<Record<ParamGroup, number>>>;
+  /** State-dict name prefixes of the only parameters trained (e.g. `base_net.7`); absent: all. */
+  readonly trainOnly?: readonly string[];
+}
+
+/** Whether `trainOnly` leaves the parameter or BN layer `name` to train (true when there is no such list). */
+export function isTrained(name: string, trainOnly: readonly string[] | undefined): boolean {
+  return trainOnly === undefined || trainOnly.some((prefix) => isUnderPrefix(name, prefix));
 }
 
 export interface SgdState {
@@ -34,7 +42,7 @@ export function sgdStep(
   options: SgdOptions,
 ): void {
   for (const spec of specs) {
-    if (!spec.learnable) continue;
+    if (!spec.learnable || !isTrained(spec.name, options.trainOnly)) continue;
     const scale = options.groupScale?.[spec.group] ?? 1;
     if (scale === 0) continue;
     const p = params.get(spec.name)!;

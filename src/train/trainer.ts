@@ -30,7 +30,7 @@ import {
 } from './compile.js';
 import { initialWeights } from './init.js';
 import type { DistillationWeights } from './loss.js';
-import { createSgdState, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
+import { createSgdState, isTrained, sgdStep, updateRunningStats, type SgdState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleOptions } from './schedule.js';
 import {
   createStepRunner,
@@ -63,6 +63,12 @@ export interface TrainConfig {
   readonly weightDecay: number;
   /** LR multiplier per parameter group; 0 freezes the group. */
   readonly groupScale: Partial<Record<ParamGroup, number>>;
+  /**
+   * State-dict name prefixes of the only layers trained (`--train-only`, e.g. `base_net.7`,
+   * `classification_headers.0`): every other parameter keeps its weights and every other BatchNorm its running
+   * statistics (its forward pass still normalizes with the batch's). Absent: every layer trains.
+   */
+  readonly trainOnly?: readonly string[];
   readonly augment: AugmentOptionsInput;
   /**
    * Prior matching: a prior whose best IoU with a face reaches this is a positive (SPEC §5.3; each face's best prior
@@ -263,6 +269,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   validateSchedule(config.schedule);
   const size = INPUT_SIZES[config.inputSize];
   const graph = buildNetwork(config.net);
+  validateTrainOnly(config.trainOnly, graph, config.net);
 
   // Weights (state dict) and momentum buffers, mutated in place step by step.
   let weights: Map<string, WeightTensor>;
@@ -577,6 +584,25 @@ async function claimRunFolder(outDir: string, overwrite: boolean): Promise<void>
   await Promise.all(present.map((file) => rm(join(outDir, file), { force: true })));
 }
 
+/** Each `trainOnly` prefix must name learnable parameters of the network: a typo would train nothing. */
+function validateTrainOnly(
+  trainOnly: readonly string[] | undefined,
+  graph: ModelGraph,
+  net: NetVersion,
+): void {
+  if (trainOnly === undefined) return;
+  const learnable = graph.params.filter((p) => p.learnable).map((p) => p.name);
+  const unknown = trainOnly.filter((prefix) => !learnable.some((name) => isTrained(name, [prefix])));
+  if (trainOnly.length === 0 || unknown.length > 0) {
+    const why = trainOnly.length === 0 ? 'it is empty' : `no parameter is under ${unknown.join(', ')}`;
+    throw new UltrafaceError(
+      'E_INVALID_OPTION',
+      `Expected trainOnly to name layers of the ${net} network (state-dict prefixes such as base_net.7 or ` +
+        `classification_headers.0) but ${why}`,
+    );
+  }
+}
+
 function copyTensor(tensor: WeightTensor): WeightTensor {
   return { shape: tensor.shape, data: tensor.data.slice() };
 }
@@ -596,6 +622,7 @@ async function trainStep(
   const result = await runner.run(batch, params);
   sgdStep(specs, params, result.gradients, sgd, lr, config);
   for (const bn of compiled.batchNorms) {
+    if (!isTrained(bn.name, config.trainOnly)) continue;
     updateRunningStats(
       {
         mean: floatTensor(weights, `${bn.name}.running_mean`),

@@ -52,6 +52,28 @@ describe('sgdStep (torch.optim.SGD semantics, SPEC §7.2)', () => {
     assert.deepEqual(Array.from(head), [0, 0]);
   });
 
+  it('trains only the parameters under trainOnly prefixes (a prefix ends at a dot)', () => {
+    const names = ['base_net.7.weight', 'base_net.70.weight', 'heads.0.bias'];
+    const params = new Map(names.map((n) => [n, Float32Array.of(1, 1)]));
+    const grads = new Map(names.map((n) => [n, Float32Array.of(1, 1)]));
+    sgdStep(
+      names.map((n) => spec(n)),
+      params,
+      grads,
+      createSgdState(),
+      0.5,
+      { momentum: 0.9, weightDecay: 0, trainOnly: ['base_net.7', 'heads.0.bias'] },
+    );
+    assert.deepEqual(
+      names.map((n) => Array.from(params.get(n)!)),
+      [
+        [0.5, 0.5],
+        [1, 1],
+        [0.5, 0.5],
+      ],
+    );
+  });
+
   it('blends BN running statistics with the momentum', () => {
     const running = { mean: Float32Array.of(0), variance: Float32Array.of(1) };
     updateRunningStats(running, { mean: Float32Array.of(2), variance: Float32Array.of(3) }, 0.1);

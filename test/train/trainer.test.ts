@@ -115,6 +115,45 @@ describe('train', () => {
     });
   }
 
+  it('trainOnly: only the layers under its prefixes move, weights and BatchNorm statistics; a bad prefix is refused', async () => {
+    const trainOnly = ['base_net.7', 'classification_headers.0'];
+    const config: TrainConfig = { ...TINY, epochs: 1, batchSize: 4, checkpointEvery: 1, trainOnly };
+    const out = join(dir, 'train-only');
+    const tensorsAfter = async (
+      maxSteps: number,
+      resume: boolean,
+    ): Promise<Checkpoint<unknown>['tensors']> => {
+      await train({ config, samples, outDir: out, maxSteps, resume });
+      return decodeCheckpoint(readFileSync(join(out, 'last.ckpt'))).tensors;
+    };
+    const before = await tensorsAfter(1, false);
+    const later = await tensorsAfter(2, true);
+    const moved = (name: string): boolean => {
+      const [a, b] = [before.get(name)!.data, later.get(name)!.data];
+      return a.some((v, i) => v !== b[i]);
+    };
+    const weights = [...before.keys()].filter(
+      (name) => !name.startsWith('momentum:') && !name.endsWith('_tracked'),
+    );
+    const inside = weights.filter((name) => trainOnly.some((p) => name.startsWith(`${p}.`)));
+    const outside = weights.filter((name) => !inside.includes(name));
+    assert.ok(inside.some((name) => name.endsWith('.running_var')) && outside.length > 50);
+    assert.deepEqual(
+      inside.filter((name) => !moved(name)),
+      [],
+    );
+    assert.deepEqual(outside.filter(moved), []);
+
+    await assert.rejects(
+      train({
+        config: { ...config, trainOnly: ['base_net.7', 'no_such_layer'] },
+        samples,
+        outDir: join(dir, 'bad'),
+      }),
+      { code: 'E_INVALID_OPTION', message: /no parameter is under no_such_layer/ },
+    );
+  });
+
   it("ultraface train survives SIGKILL: the resumed run ends in the uninterrupted run's state", async () => {
     const args = (out: string): string[] => [
       '--import',

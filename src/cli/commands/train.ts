@@ -68,6 +68,8 @@ export interface TrainCommandOptions {
   /** A preset name, or the path of a JSON file with AugmentOptionsInput. */
   readonly augment: string;
   readonly freeze?: 'base_net' | 'base_net+extras';
+  /** State-dict name prefixes of the only layers to train, e.g. ['base_net.7', 'classification_headers.0']. */
+  readonly trainOnly?: string[];
   readonly init?: string;
   readonly seed: number;
   readonly validateEvery: number;
@@ -387,6 +389,7 @@ export async function runTrain(options: TrainCommandOptions, io: CliIo): Promise
             : options.freeze === 'base_net+extras'
               ? { base_net: 0, extras: 0 }
               : {},
+        ...(options.trainOnly === undefined ? {} : { trainOnly: options.trainOnly }),
         augment,
         ...(matchIou === undefined ? {} : { matchThreshold: matchIou }),
         ...(smallBackground === undefined
