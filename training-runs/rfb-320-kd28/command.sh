@@ -22,3 +22,10 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --train-only base_net.7,classification_headers.0,regression_headers.0 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/L1-bn.onnx -o /work/main/runs/rfb-320-kd28 "$@"
+# Rule for two layer mixes, written after kd28's and kd29's first epochs (102 of 25.jpg's faces each, under stage 19's
+# 106) and before measuring the mixes: kd20's second epoch's path (base_net.7 and the first level's heads) on
+# rfb-320-kd26's second epoch (0.807 / 0.715 / 0.410, faces-voc 0.646: L1 trained on; its own path finds 104)
+# (`ultraface average training-runs/rfb-320-kd20/epoch-2.ckpt runs/rfb-320-kd26/epoch-2.ckpt --weights 0,1 --part
+# base_net.7=1,0 --part classification_headers.0=1,0 --part regression_headers.0=1,0`), and the same on the 1:1 mean of
+# kd26's second epoch and L1 (`… runs/rfb-320-kd26/epoch-2.ckpt runs/L1-bn.onnx --weights 0,1,1 --part
+# base_net.7=1,0,0 …`, the path from kd20 alone) are candidates under the same rule.
