@@ -29,3 +29,6 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # base_net.7=1,0 --part classification_headers.0=1,0 --part regression_headers.0=1,0`), and the same on the 1:1 mean of
 # kd26's second epoch and L1 (`… runs/rfb-320-kd26/epoch-2.ckpt runs/L1-bn.onnx --weights 0,1,1 --part
 # base_net.7=1,0,0 …`, the path from kd20 alone) are candidates under the same rule.
+# The two mixes: on kd26's second epoch 0.804 / 0.716 / 0.410, faces-voc 0.638, group 46/48/64/106/58/68; on its
+# mean with L1 0.800 / 0.712 / 0.418, faces-voc 0.646, 46/50/66/105/58/68. Neither passes (faces-voc and three photos;
+# 25.jpg and 27.jpg one face short).
