@@ -22,6 +22,12 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --train-only base_net.7,classification_headers.0,regression_headers.0 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/L1-bn.onnx -o /work/main/runs/rfb-320-kd28 "$@"
+# Result (session 22; 810 steps, 23 min with validation, side by side with rfb-320-kd29): epochs 1 / 2 0.790 / 0.708 /
+# 0.417, 0.788 / 0.683 / 0.403 (faces-voc 0.634, 0.629); group photos 46/49/65/102/58/69, 46/49/66/95/58/69
+# (group-photos.txt). kd29: 0.791 / 0.699 / 0.418, 0.791 / 0.674 / 0.399 (faces-voc 0.631, 0.625); 46/49/64/102/58/69,
+# 46/48/65/97/58/69. No epoch passes: with the rest held, the path trained on loses crowd faces as the whole network
+# did (rfb-320-kd26, -kd27), and faces-voc with them. The step costs what a whole-network step does (the backward
+# pass runs through every layer; 595-650 s an epoch side by side, kd26 612-698 s).
 # Rule for two layer mixes, written after kd28's and kd29's first epochs (102 of 25.jpg's faces each, under stage 19's
 # 106) and before measuring the mixes: kd20's second epoch's path (base_net.7 and the first level's heads) on
 # rfb-320-kd26's second epoch (0.807 / 0.715 / 0.410, faces-voc 0.646: L1 trained on; its own path finds 104)
