@@ -38,3 +38,12 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # The two mixes: on kd26's second epoch 0.804 / 0.716 / 0.410, faces-voc 0.638, group 46/48/64/106/58/68; on its
 # mean with L1 0.800 / 0.712 / 0.418, faces-voc 0.646, 46/50/66/105/58/68. Neither passes (faces-voc and three photos;
 # 25.jpg and 27.jpg one face short).
+# Rule for three path soups, written after the runs above and before measuring them. Five runs took kd20's recipe
+# from stage 17 (rfb-320-kd20, -kd21, -kd22, -kd23, -kd24: the teacher's box term ×4, ×8, ×2, ×4 with kagg ×2, ×4
+# with kagg ×4), and no single epoch of theirs holds a reliable crowd path (the 25.jpg count moves 3-5 faces between
+# epochs). Their mean may: the path (base_net.7 and the first level's heads) as the mean of (a) the five runs' last
+# epochs, (b) their second epochs, (c) all fifteen epochs, on L1's rest (the 1:1 mean of kd20's second epoch and stage
+# 17: `ultraface average runs/rfb-320-kd20/epoch-2.ckpt training-runs/rfb-320-kd18/last.ckpt <the path's checkpoints>
+# --weights 1,1,0,… --part base_net.7=0,0,1,… --part classification_headers.0=0,0,1,… --part
+# regression_headers.0=0,0,1,…`) are candidates under the same rule (stage 19's counts and the floors; most 25.jpg
+# faces, then the higher easy + medium + hard).
