@@ -47,3 +47,6 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # --weights 1,1,0,… --part base_net.7=0,0,1,… --part classification_headers.0=0,0,1,… --part
 # regression_headers.0=0,0,1,…`) are candidates under the same rule (stage 19's counts and the floors; most 25.jpg
 # faces, then the higher easy + medium + hard).
+# The path soups: (a) last epochs 0.794 / 0.700 / 0.420, faces-voc 0.638, 46/49/65/102/58/69; (b) second epochs 0.792
+# / 0.701 / 0.417, 0.641, 46/49/65/105/58/68; (c) all fifteen 0.794 / 0.703 / 0.418, 0.639, 46/49/65/104/58/69. None
+# passes. The mean path of the five runs finds 102-105: what this recipe gives on 25.jpg, with L1's 106 above it.
