@@ -12,7 +12,7 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Whether a state-dict name is `prefix` itself or a tensor under it (`base_net.7` covers `base_net.7.…`, not `base_net.70`). */
+/** Whether a state-dict name is `prefix` or under it: `base_net.7` covers `base_net.7.…`, not `base_net.70`. */
 export function isUnderPrefix(name: string, prefix: string): boolean {
   return name === prefix || name.startsWith(`${prefix}.`);
 }

@@ -597,8 +597,8 @@ function validateTrainOnly(
     const why = trainOnly.length === 0 ? 'it is empty' : `no parameter is under ${unknown.join(', ')}`;
     throw new UltrafaceError(
       'E_INVALID_OPTION',
-      `Expected trainOnly to name layers of the ${net} network (state-dict prefixes such as base_net.7 or ` +
-        `classification_headers.0) but ${why}`,
+      `Expected trainOnly (--train-only) to name layers of the ${net} network (state-dict prefixes such as ` +
+        `base_net.7 or classification_headers.0) but ${why}`,
     );
   }
 }
