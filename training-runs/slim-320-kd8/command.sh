@@ -31,3 +31,11 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # beats it on all three val-dev figures (0.768 / 0.660 / 0.365, ulfd), keeps faces-voc AP50 >= 0.549 and finds at least
 # the shipped slim's faces on each group photo (40 / 35 / 33 / 36 / 44 / 41); of those that pass, the one with the
 # higher easy + medium + hard.
+# Rule for two slim layer mixes (RFB-320's stage 19 idea), written after the soups above shipped and before measuring
+# these: this run's end for the path of the smallest faces (base_net.7 and the first level's heads) on the rest of
+# (a) the 1:1 and (b) the 2:1 mean of its end and its start (`ultraface average training-runs/slim-320-kd8/last.ckpt
+# training-runs/slim-320-kd5/last.ckpt training-runs/slim-640-probe/last.ckpt --weights 2,1,1 (b: 4,1,1) --part
+# base_net.7=1,0,0 --part classification_headers.0=1,0,0 --part regression_headers.0=1,0,0`) are candidates: one
+# replaces the shipped slim (the 2:1 mean, 0.777 / 0.669 / 0.383) if it beats it on all three val-dev figures, keeps
+# faces-voc AP50 >= 0.549 and finds at least its faces on each group photo (45 / 46 / 46 / 63 / 54 / 58); of those that
+# pass, the higher easy + medium + hard.
