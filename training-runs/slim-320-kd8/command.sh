@@ -39,3 +39,6 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
 # replaces the shipped slim (the 2:1 mean, 0.777 / 0.669 / 0.383) if it beats it on all three val-dev figures, keeps
 # faces-voc AP50 >= 0.549 and finds at least its faces on each group photo (45 / 46 / 46 / 63 / 54 / 58); of those that
 # pass, the higher easy + medium + hard.
+# The slim layer mixes: (a) 0.766 / 0.660 / 0.378, faces-voc 0.586, group 46/50/55/84/56/65; (b) 0.761 / 0.659 / 0.380,
+# 0.595, 46/49/55/87/56/64. The path brings kd8's crowd faces back (84-87 of 25.jpg's, against 63) but val-dev falls
+# under the shipped slim on all three: neither ships.
