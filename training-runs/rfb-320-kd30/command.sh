@@ -21,3 +21,9 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --distill-positive-boxes --distill-box-datasets 2 --distill-box-max-prior 10 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/s17-bn.onnx -o /work/main/runs/rfb-320-kd30 "$@"
+# Result (session 22; 810 steps each, 23 min side by side): kd30 epochs 1 / 2 0.790 / 0.678 / 0.396, 0.796 / 0.707 /
+# 0.412 (faces-voc 0.623, 0.648), group photos 46/49/65/100/58/69, 46/47/64/102/58/68; their L1 mixes 0.792 / 0.685 /
+# 0.408, 0.635, 46/49/63/103/58/69 and 0.803 / 0.709 / 0.421, 0.648, 46/49/64/97/58/68. kd31: 0.783 / 0.670 / 0.403,
+# 0.795 / 0.706 / 0.403 (0.624, 0.625), 46/49/65/103/58/69, 46/49/62/101/58/67; L1 mixes 0.789 / 0.681 / 0.410, 0.646,
+# 46/49/64/104/58/69 and 0.800 / 0.714 / 0.420, 0.647, 46/48/63/97/58/69. None passes. The recipe does not repeat:
+# from stage 17 kd20 found 108 and 109 after its first two epochs, these 100-103; L1's mix of them 97-104.

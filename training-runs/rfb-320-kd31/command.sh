@@ -21,3 +21,4 @@ exec nice -n -5 node --import tsx src/cli/main.ts train \
   --distill-positive-boxes --distill-box-datasets 2 --distill-box-max-prior 10 \
   --validate-every 1 --keep-validated --checkpoint-every 50 --workers 1 --threads 2 --shards 2 \
   --init /work/main/runs/s17-bn.onnx -o /work/main/runs/rfb-320-kd31 "$@"
+# Result: rfb-320-kd30/command.sh (both runs; none passes).
