@@ -80,23 +80,26 @@ function partShares(
   models: number,
   names: readonly string[],
 ): (name: string) => number[] | undefined {
-  const byLength = [...parts].sort((a, b) => b.prefix.length - a.prefix.length);
-  const checked = byLength.map((part, i) => {
-    if (byLength.findIndex((other) => other.prefix === part.prefix) !== i) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        `Expected each part once but ${part.prefix} is given twice`,
-      );
-    }
-    if (!names.some((name) => isUnderPrefix(name, part.prefix))) {
-      throw new UltrafaceError(
-        'E_INVALID_OPTION',
-        `Expected the part ${part.prefix} to name tensors of the network (e.g. base_net.7 or ` +
-          `classification_headers.0) but no tensor is named ${part.prefix} or ${part.prefix}.…`,
-      );
-    }
-    return { prefix: part.prefix, shares: normalised(part.mix, models) };
-  });
+  const seen = new Set<string>();
+  const checked = [...parts]
+    .sort((a, b) => b.prefix.length - a.prefix.length)
+    .map((part) => {
+      if (seen.has(part.prefix)) {
+        throw new UltrafaceError(
+          'E_INVALID_OPTION',
+          `Expected each part once but ${part.prefix} is given twice`,
+        );
+      }
+      if (!names.some((name) => isUnderPrefix(name, part.prefix))) {
+        throw new UltrafaceError(
+          'E_INVALID_OPTION',
+          `Expected the part ${part.prefix} to name tensors of the network (e.g. base_net.7 or ` +
+            `classification_headers.0) but no tensor is named ${part.prefix} or ${part.prefix}.…`,
+        );
+      }
+      seen.add(part.prefix);
+      return { prefix: part.prefix, shares: normalised(part.mix, models) };
+    });
   return (name) => checked.find((part) => isUnderPrefix(name, part.prefix))?.shares;
 }
 
