@@ -27,21 +27,14 @@ const UPSTREAM_MIN_SCORE = 0.9;
 const MIN_IOU = 0.5;
 
 /**
- * Upstream's group photos (crowds; issue #15): the share of the faces upstream's RFB-320 finds there (same pipeline
- * and defaults, matched one to one at IoU ≥ 0.5 by `countRecovered`) that the default must recover. Issue #15 asks
- * for 80 % on every photo. Where the default is not there yet, the guard is the level it has reached
- * (models/README.md, Accuracy; measured 100, 96, 89, 79, 100, 99 %), a little under the measured share so that float
- * differences between CPUs cannot flip a face across the threshold: raise a guard whenever a new default lifts it.
+ * Upstream's group photos (crowds; issue #15): the default must recover 80 % of the faces upstream's RFB-320 finds
+ * on each (same pipeline and defaults, matched one to one at IoU ≥ 0.5 by `countRecovered`). Measured 100, 96, 89,
+ * 82, 100 and 99 % (models/README.md, Accuracy); the tightest, 25.jpg, is 110 of 134 faces, two over the 108 that
+ * 80 % needs, so float differences between CPUs cannot flip it. Should a new default fall under 80 % on a photo,
+ * the target stands: ship it only once it meets it.
  */
 const GROUP_TARGET = 0.8;
-const GROUP_GUARDS: Readonly<Record<string, number>> = {
-  '1.jpg': GROUP_TARGET,
-  '8.jpg': GROUP_TARGET,
-  '17.jpg': GROUP_TARGET,
-  '25.jpg': 0.76,
-  '26.jpg': GROUP_TARGET,
-  '27.jpg': GROUP_TARGET,
-};
+const GROUP_PHOTOS = ['1.jpg', '8.jpg', '17.jpg', '25.jpg', '26.jpg', '27.jpg'];
 
 describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
   let upstream: FaceDetector;
@@ -105,19 +98,15 @@ describe('the shipped default model (models/ultraface-rfb-320.onnx)', () => {
     });
   }
 
-  for (const [name, guard] of Object.entries(GROUP_GUARDS)) {
-    const what =
-      guard >= GROUP_TARGET
-        ? "issue #15's target"
-        : `the level reached; #15 asks ${Math.round(GROUP_TARGET * 100)} %`;
-    it(`group photo ${name}: recovers >= ${Math.round(guard * 100)} % of the faces upstream RFB-320 finds (${what})`, async (t) => {
+  for (const name of GROUP_PHOTOS) {
+    it(`group photo ${name}: recovers >= ${Math.round(GROUP_TARGET * 100)} % of the faces upstream RFB-320 finds (issue #15)`, async (t) => {
       const reference = await upstream.detect(imagePath(name));
       const found = await ours.detect(imagePath(name));
       const recovered = countRecovered(reference, found);
       const summary = `${name}: ${recovered} of upstream's ${reference.length} faces, ${found.length} found`;
       t.diagnostic(summary);
       assert.ok(reference.length >= 40, `upstream finds only ${reference.length} faces in ${name}`);
-      assert.ok(recovered >= guard * reference.length, summary);
+      assert.ok(recovered >= GROUP_TARGET * reference.length, summary);
     });
   }
 });
