@@ -17,7 +17,7 @@ import { readWeightsFile } from '../model/import/weights-file.js';
 import { createModel } from '../model/model.js';
 import { buildNetwork } from '../model/network.js';
 import { exportOnnx } from '../model/onnx/writer.js';
-import type { WeightTensor, Weights } from '../model/weights.js';
+import { isUnderPrefix, type WeightTensor, type Weights } from '../model/weights.js';
 import { resolveWeightsSource } from '../runtime/node/bundled-models.js';
 import { writeFileAtomic } from '../runtime/node/files.js';
 import { createSession } from '../runtime/node/session.js';
@@ -592,7 +592,7 @@ function validateTrainOnly(
 ): void {
   if (trainOnly === undefined) return;
   const learnable = graph.params.filter((p) => p.learnable).map((p) => p.name);
-  const unknown = trainOnly.filter((prefix) => !learnable.some((name) => isTrained(name, [prefix])));
+  const unknown = trainOnly.filter((prefix) => !learnable.some((name) => isUnderPrefix(name, prefix)));
   if (trainOnly.length === 0 || unknown.length > 0) {
     const why = trainOnly.length === 0 ? 'it is empty' : `no parameter is under ${unknown.join(', ')}`;
     throw new UltrafaceError(
